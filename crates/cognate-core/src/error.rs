@@ -1,0 +1,141 @@
+//! The domain's error: one kind per Cognito exception name, plus a message for the caller.
+//! Internal failures carry their detail for the log only; callers see a generic message.
+use std::fmt;
+
+macro_rules! kinds {
+    ($($name:ident),* $(,)?) => {
+        /// Cognito exception names, as they appear in `__type`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[allow(clippy::enum_variant_names)]
+        pub enum ErrorKind { $($name),* }
+        impl ErrorKind {
+            pub fn name(self) -> &'static str {
+                match self { $(ErrorKind::$name => stringify!($name)),* }
+            }
+        }
+    };
+}
+
+kinds!(
+    AliasExistsException,
+    CodeDeliveryFailureException,
+    CodeMismatchException,
+    ConcurrentModificationException,
+    DuplicateProviderException,
+    EnableSoftwareTokenMFAException,
+    ExpiredCodeException,
+    FeatureUnavailableInTierException,
+    ForbiddenException,
+    GroupExistsException,
+    InternalErrorException,
+    InvalidEmailRoleAccessPolicyException,
+    InvalidLambdaResponseException,
+    InvalidOAuthFlowException,
+    InvalidParameterException,
+    InvalidPasswordException,
+    InvalidSmsRoleAccessPolicyException,
+    InvalidSmsRoleTrustRelationshipException,
+    InvalidUserPoolConfigurationException,
+    LimitExceededException,
+    MFAMethodNotFoundException,
+    NotAuthorizedException,
+    PasswordHistoryPolicyViolationException,
+    PasswordResetRequiredException,
+    PreconditionNotMetException,
+    RefreshTokenReuseException,
+    ResourceNotFoundException,
+    SerializationException,
+    UnknownOperationException,
+    UnrecognizedClientException,
+    ScopeDoesNotExistException,
+    SoftwareTokenMFANotFoundException,
+    TooManyFailedAttemptsException,
+    TooManyRequestsException,
+    UnauthorizedException,
+    UnexpectedLambdaException,
+    UnsupportedIdentityProviderException,
+    UnsupportedOperationException,
+    UnsupportedTokenTypeException,
+    UnsupportedUserStateException,
+    UserImportInProgressException,
+    UserLambdaValidationException,
+    UserNotConfirmedException,
+    UserNotFoundException,
+    UserPoolAddOnNotEnabledException,
+    UserPoolTaggingException,
+    UsernameExistsException,
+);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.name(), self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// An internal failure: the detail goes to the log, the caller gets a generic message.
+    pub fn internal(detail: impl fmt::Display) -> Self {
+        tracing::error!(%detail, "internal error");
+        Self::new(ErrorKind::InternalErrorException, "An internal error occurred.")
+    }
+
+    pub fn invalid_parameter(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidParameterException, message)
+    }
+
+    pub fn not_authorized(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotAuthorizedException, message)
+    }
+
+    pub fn resource_not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::ResourceNotFoundException, message)
+    }
+
+    pub fn user_not_found() -> Self {
+        Self::new(ErrorKind::UserNotFoundException, "User does not exist.")
+    }
+
+    pub fn incorrect_credentials() -> Self {
+        Self::not_authorized("Incorrect username or password.")
+    }
+
+    /// The message AWS's request validation uses for a missing required member.
+    pub fn missing(member: &str) -> Self {
+        Self::invalid_parameter(format!(
+            "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
+        ))
+    }
+
+    pub fn constraint(member: &str, value: &str, constraint: &str) -> Self {
+        Self::invalid_parameter(format!(
+            "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {constraint}"
+        ))
+    }
+
+    pub fn is(&self, kind: ErrorKind) -> bool {
+        self.kind == kind
+    }
+}
+
+impl From<crate::store::StoreError> for Error {
+    fn from(e: crate::store::StoreError) -> Self {
+        Error::internal(e)
+    }
+}

@@ -1,0 +1,20 @@
+//! Cognate's domain: user pools, app clients, users, groups, sign-in flows, tokens and
+//! triggers, with Cognito's semantics. It talks to the world only through traits
+//! ([`store::Store`], [`clock::Clock`], [`rng::Random`], [`service::Compute`],
+//! [`triggers::TriggerInvoker`]) so it can run against any backend and be tested with a
+//! fake clock.
+pub mod attributes;
+pub mod clock;
+pub mod error;
+pub mod messages;
+pub mod model;
+pub mod ops;
+pub mod request;
+pub mod rng;
+pub mod service;
+pub mod store;
+pub mod tokens;
+pub mod triggers;
+
+pub use error::{Error, ErrorKind, Result};
+pub use service::{CallContext, Cognito, Compute, Settings};

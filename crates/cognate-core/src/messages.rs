@@ -1,0 +1,340 @@
+//! Codes and the messages that carry them: templates, the CustomMessage trigger, delivery.
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::*;
+use crate::rng::RandomExt;
+use crate::service::{CallContext, Cognito};
+use crate::triggers::user_attributes_for_trigger;
+use serde_json::{Map, Value, json};
+
+pub const SIGN_UP_CODE_TTL_MS: i64 = 24 * 3600 * 1000;
+pub const RESET_CODE_TTL_MS: i64 = 3600 * 1000;
+pub const ATTRIBUTE_CODE_TTL_MS: i64 = 24 * 3600 * 1000;
+
+/// Which message is being sent; names the CustomMessage trigger source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    SignUp,
+    ResendCode,
+    ForgotPassword,
+    UpdateUserAttribute,
+    VerifyUserAttribute,
+    AdminCreateUser,
+    Authentication,
+}
+
+impl MessageKind {
+    pub fn suffix(self) -> &'static str {
+        match self {
+            MessageKind::SignUp => "SignUp",
+            MessageKind::ResendCode => "ResendCode",
+            MessageKind::ForgotPassword => "ForgotPassword",
+            MessageKind::UpdateUserAttribute => "UpdateUserAttribute",
+            MessageKind::VerifyUserAttribute => "VerifyUserAttribute",
+            MessageKind::AdminCreateUser => "AdminCreateUser",
+            MessageKind::Authentication => "Authentication",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Sms,
+}
+
+impl Channel {
+    pub fn attribute(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "phone_number",
+        }
+    }
+    fn medium(self) -> &'static str {
+        match self {
+            Channel::Email => "EMAIL",
+            Channel::Sms => "SMS",
+        }
+    }
+}
+
+/// Masks a destination the way Cognito's CodeDeliveryDetails do.
+pub fn mask_destination(channel: Channel, to: &str) -> String {
+    match channel {
+        Channel::Email => match to.split_once('@') {
+            Some((local, domain)) => format!(
+                "{}***@{}***",
+                local.chars().next().unwrap_or('*'),
+                domain.chars().next().unwrap_or('*')
+            ),
+            None => "***".into(),
+        },
+        Channel::Sms => {
+            let n = to.chars().count();
+            let keep: String = to.chars().skip(n.saturating_sub(4)).collect();
+            format!("+{}{}", "*".repeat(n.saturating_sub(5)), keep)
+        }
+    }
+}
+
+pub fn delivery_details(channel: Channel, to: &str) -> Value {
+    json!({
+        "Destination": mask_destination(channel, to),
+        "DeliveryMedium": channel.medium(),
+        "AttributeName": channel.attribute(),
+    })
+}
+
+fn template_str<'a>(pool: &'a UserPool, path: &[&str]) -> Option<&'a str> {
+    let mut v = pool.setting(path[0])?;
+    for p in &path[1..] {
+        v = v.get(*p)?;
+    }
+    v.as_str()
+}
+
+/// The pool's templates for a message: (email subject, email body, sms body).
+fn templates(pool: &UserPool, kind: MessageKind) -> (String, String, String) {
+    match kind {
+        MessageKind::AdminCreateUser => {
+            let base = ["AdminCreateUserConfig", "InviteMessageTemplate"];
+            let get = |m: &str| template_str(pool, &[base[0], base[1], m]).map(str::to_owned);
+            (
+                get("EmailSubject").unwrap_or_else(|| "Your temporary password".into()),
+                get("EmailMessage")
+                    .unwrap_or_else(|| "Your username is {username} and temporary password is {####}. ".into()),
+                get("SMSMessage")
+                    .unwrap_or_else(|| "Your username is {username} and temporary password is {####}. ".into()),
+            )
+        }
+        MessageKind::Authentication => (
+            template_str(pool, &["EmailAuthenticationSubject"])
+                .unwrap_or("Your authentication code")
+                .to_owned(),
+            template_str(pool, &["EmailAuthenticationMessage"])
+                .unwrap_or("Your authentication code is {####}. ")
+                .to_owned(),
+            template_str(pool, &["SmsAuthenticationMessage"])
+                .unwrap_or("Your authentication code is {####}. ")
+                .to_owned(),
+        ),
+        _ => {
+            let get = |m: &str| template_str(pool, &["VerificationMessageTemplate", m]).map(str::to_owned);
+            (
+                get("EmailSubject").unwrap_or_else(|| "Your verification code".into()),
+                get("EmailMessage").unwrap_or_else(|| "Your verification code is {####}. ".into()),
+                get("SmsMessage").unwrap_or_else(|| "Your verification code is {####}. ".into()),
+            )
+        }
+    }
+}
+
+/// A message to send and the secret it carries.
+pub struct Outgoing<'a> {
+    pub kind: MessageKind,
+    pub channel: Channel,
+    pub to: String,
+    pub code: String,
+    pub client_id: Option<&'a str>,
+    pub client_metadata: Option<Map<String, Value>>,
+}
+
+impl Cognito {
+    /// A fresh 6-digit code for `purpose`, stored on the user as a digest (replacing any
+    /// earlier code for the same purpose). The caller saves the user.
+    pub fn new_code(&self, user: &mut User, purpose: CodePurpose, ttl_ms: i64) -> String {
+        let code = self.random.digits(6);
+        user.codes.retain(|c| c.purpose != purpose);
+        user.codes.push(PendingCode {
+            purpose,
+            digest: code_digest(&code),
+            expires_ms: self.now_ms() + ttl_ms,
+            failed_attempts: 0,
+        });
+        code
+    }
+
+    /// Checks and consumes a code. Wrong codes count towards a limit; expired codes are
+    /// reported as such. The caller saves the user either way.
+    pub fn consume_code(&self, user: &mut User, purpose: &CodePurpose, given: &str) -> Result<()> {
+        let now = self.now_ms();
+        let Some(idx) = user.codes.iter().position(|c| &c.purpose == purpose) else {
+            return Err(Error::new(
+                ErrorKind::ExpiredCodeException,
+                "Invalid code provided, please request a code again.",
+            ));
+        };
+        let pending = &mut user.codes[idx];
+        if pending.failed_attempts >= 5 {
+            return Err(Error::new(
+                ErrorKind::LimitExceededException,
+                "Attempt limit exceeded, please try after some time.",
+            ));
+        }
+        if !cognate_crypto::ct_eq(code_digest(given).as_bytes(), pending.digest.as_bytes()) {
+            pending.failed_attempts += 1;
+            return Err(Error::new(
+                ErrorKind::CodeMismatchException,
+                "Invalid verification code provided, please try again.",
+            ));
+        }
+        if pending.expires_ms < now {
+            user.codes.remove(idx);
+            return Err(Error::new(
+                ErrorKind::ExpiredCodeException,
+                "Invalid code provided, please request a code again.",
+            ));
+        }
+        user.codes.remove(idx);
+        Ok(())
+    }
+
+    /// Renders and sends a message.
+    pub async fn send_message(&self, pool: &UserPool, user: &User, out: Outgoing<'_>, ctx: &CallContext) -> Result<()> {
+        let message = self.render_message(pool, user, out, ctx).await?;
+        self.deliver(message).await
+    }
+
+    /// Records a rendered message in the outbox.
+    pub async fn deliver(&self, message: OutboxMessage) -> Result<()> {
+        self.store.push_message(&message).await?;
+        Ok(())
+    }
+
+    /// Renders a message: runs CustomMessage when configured and substitutes the
+    /// placeholders. Rendering before a write lets a failing trigger leave nothing behind.
+    pub async fn render_message(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        out: Outgoing<'_>,
+        ctx: &CallContext,
+    ) -> Result<OutboxMessage> {
+        let (mut subject, mut email, mut sms) = templates(pool, out.kind);
+        let source = format!("CustomMessage_{}", out.kind.suffix());
+        let mut request = Map::new();
+        request.insert(
+            "userAttributes".into(),
+            Value::Object(user_attributes_for_trigger(pool, user)),
+        );
+        request.insert("codeParameter".into(), json!("{####}"));
+        request.insert("linkParameter".into(), json!("{##Click Here##}"));
+        request.insert(
+            "usernameParameter".into(),
+            if out.kind == MessageKind::AdminCreateUser {
+                json!("{username}")
+            } else {
+                Value::Null
+            },
+        );
+        if let Some(md) = &out.client_metadata {
+            request.insert("clientMetadata".into(), Value::Object(md.clone()));
+        }
+        let response = json!({"smsMessage": null, "emailMessage": null, "emailSubject": null});
+        if let Some(r) = self
+            .run_trigger(
+                pool,
+                "CustomMessage",
+                &source,
+                "1",
+                &user.username,
+                out.client_id,
+                ctx,
+                request,
+                response,
+            )
+            .await?
+        {
+            let text = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_owned);
+            if let Some(m) = text("smsMessage") {
+                sms = m;
+            }
+            if let Some(m) = text("emailMessage") {
+                email = m;
+            }
+            if let Some(m) = text("emailSubject") {
+                subject = m;
+            }
+            let body = if out.channel == Channel::Email { &email } else { &sms };
+            if !body.contains("{####}") {
+                return Err(Error::new(
+                    ErrorKind::InvalidLambdaResponseException,
+                    "Invalid lambda function output : Message must contain {####}",
+                ));
+            }
+        }
+        let fill = |t: &str| t.replace("{####}", &out.code).replace("{username}", &user.username);
+        let (subject, body) = match out.channel {
+            Channel::Email => (Some(fill(&subject)), fill(&email)),
+            Channel::Sms => (None, fill(&sms)),
+        };
+        let message = OutboxMessage {
+            pool_id: pool.id.clone(),
+            channel: match out.channel {
+                Channel::Email => "email".into(),
+                Channel::Sms => "sms".into(),
+            },
+            to: out.to,
+            subject,
+            body,
+            trigger_source: source,
+            username: user.username.clone(),
+            created_ms: self.now_ms(),
+        };
+        Ok(message)
+    }
+}
+
+pub fn code_digest(code: &str) -> String {
+    cognate_crypto::sha256(code.trim().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Where a verification code for sign-up goes: phone first when both are auto-verified.
+pub fn verification_channel(pool: &UserPool, user: &User) -> Option<(Channel, String)> {
+    let auto = pool.auto_verified_attributes();
+    if auto.iter().any(|a| a == "phone_number")
+        && let Some(p) = user.attributes.get("phone_number")
+    {
+        return Some((Channel::Sms, p.clone()));
+    }
+    if auto.iter().any(|a| a == "email")
+        && let Some(e) = user.attributes.get("email")
+    {
+        return Some((Channel::Email, e.clone()));
+    }
+    None
+}
+
+/// Where a password-reset code goes, following AccountRecoverySetting (by default a
+/// verified phone number first, then a verified email).
+pub fn recovery_channel(pool: &UserPool, user: &User) -> Option<(Channel, String)> {
+    let mut order: Vec<(i64, String)> = pool
+        .setting("AccountRecoverySetting")
+        .and_then(|a| a.get("RecoveryMechanisms"))
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|m| Some((m.get("Priority")?.as_i64()?, m.get("Name")?.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    if order.is_empty() {
+        order = vec![(1, "verified_phone_number".into()), (2, "verified_email".into())];
+    }
+    order.sort();
+    for (_, name) in order {
+        let (channel, attr) = match name.as_str() {
+            "verified_phone_number" => (Channel::Sms, "phone_number"),
+            "verified_email" => (Channel::Email, "email"),
+            _ => continue,
+        };
+        if user.is_verified(attr)
+            && let Some(v) = user.attributes.get(attr)
+        {
+            return Some((channel, v.clone()));
+        }
+    }
+    None
+}

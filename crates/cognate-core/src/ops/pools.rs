@@ -1,0 +1,702 @@
+//! User pool operations.
+use crate::error::{Error, Result};
+use crate::model::UserPool;
+use crate::request::Request;
+use crate::service::{ALNUM, Cognito, epoch};
+use serde_json::{Map, Value, json};
+
+const STANDARD_STRINGS: &[&str] = &[
+    "name",
+    "given_name",
+    "family_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile",
+    "picture",
+    "website",
+    "email",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "phone_number",
+    "address",
+];
+
+/// Cognito's standard attributes with their default schema, in DescribeUserPool's order.
+pub fn standard_schema() -> Vec<Value> {
+    let mut out = vec![json!({
+        "Name": "sub", "AttributeDataType": "String", "DeveloperOnlyAttribute": false,
+        "Mutable": false, "Required": true,
+        "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "2048"}
+    })];
+    for name in STANDARD_STRINGS {
+        let (min, max) = if *name == "birthdate" {
+            ("10", "10")
+        } else {
+            ("0", "2048")
+        };
+        out.push(json!({
+            "Name": name, "AttributeDataType": "String", "DeveloperOnlyAttribute": false,
+            "Mutable": true, "Required": false,
+            "StringAttributeConstraints": {"MinLength": min, "MaxLength": max}
+        }));
+        if *name == "email" || *name == "phone_number" {
+            out.push(json!({
+                "Name": format!("{name}_verified"), "AttributeDataType": "Boolean",
+                "DeveloperOnlyAttribute": false, "Mutable": true, "Required": false
+            }));
+        }
+    }
+    out.push(json!({
+        "Name": "updated_at", "AttributeDataType": "Number", "DeveloperOnlyAttribute": false,
+        "Mutable": true, "Required": false, "NumberAttributeConstraints": {"MinValue": "0"}
+    }));
+    out.push(json!({
+        "Name": "identities", "AttributeDataType": "String", "DeveloperOnlyAttribute": false,
+        "Mutable": true, "Required": false, "StringAttributeConstraints": {}
+    }));
+    out
+}
+
+fn is_standard(name: &str) -> bool {
+    standard_schema().iter().any(|a| a["Name"] == name)
+}
+
+/// Turns a SchemaAttributeType from a request into its stored form; custom attributes get
+/// the `custom:` prefix (`dev:custom:` when developer-only).
+fn custom_attribute(def: &Map<String, Value>) -> Result<Value> {
+    let name = def
+        .get("Name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::missing("schema.member.name"))?;
+    if name.is_empty() || name.len() > 20 {
+        return Err(Error::constraint(
+            "schema.member.name",
+            name,
+            "Member must have length less than or equal to 20",
+        ));
+    }
+    let data_type = def.get("AttributeDataType").and_then(Value::as_str).unwrap_or("String");
+    if !matches!(data_type, "String" | "Number" | "DateTime" | "Boolean") {
+        return Err(Error::constraint(
+            "schema.member.attributeDataType",
+            data_type,
+            "Member must satisfy enum value set: [Boolean, Number, String, DateTime]",
+        ));
+    }
+    let developer_only = def
+        .get("DeveloperOnlyAttribute")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let full = if developer_only {
+        format!("dev:custom:{name}")
+    } else {
+        format!("custom:{name}")
+    };
+    if def.get("Required").and_then(Value::as_bool) == Some(true) {
+        return Err(Error::invalid_parameter(format!(
+            "Required custom attributes are not supported currently. Attribute {full} is required."
+        )));
+    }
+    let mut out = json!({
+        "Name": full,
+        "AttributeDataType": data_type,
+        "DeveloperOnlyAttribute": developer_only,
+        "Mutable": def.get("Mutable").and_then(Value::as_bool).unwrap_or(true),
+        "Required": false,
+    });
+    match data_type {
+        "String" => {
+            let c = def.get("StringAttributeConstraints").cloned().unwrap_or(json!({}));
+            out["StringAttributeConstraints"] = json!({
+                "MinLength": c.get("MinLength").cloned().unwrap_or(json!("0")),
+                "MaxLength": c.get("MaxLength").cloned().unwrap_or(json!("2048")),
+            });
+        }
+        "Number" => {
+            let c = def.get("NumberAttributeConstraints").cloned().unwrap_or(json!({}));
+            out["NumberAttributeConstraints"] = c;
+        }
+        _ => {}
+    }
+    Ok(out)
+}
+
+fn build_schema(requested: Option<&Value>) -> Result<Vec<Value>> {
+    let mut schema = standard_schema();
+    let Some(items) = requested.and_then(Value::as_array) else {
+        return Ok(schema);
+    };
+    for item in items {
+        let def = item
+            .as_object()
+            .ok_or_else(|| Error::invalid_parameter("Invalid schema attribute."))?;
+        let name = def.get("Name").and_then(Value::as_str).unwrap_or_default();
+        if is_standard(name) {
+            if name == "sub" {
+                continue;
+            }
+            let slot = schema
+                .iter_mut()
+                .find(|a| a["Name"] == name)
+                .expect("standard attribute");
+            for key in ["Required", "Mutable"] {
+                if let Some(v) = def.get(key).and_then(Value::as_bool) {
+                    slot[key] = json!(v);
+                }
+            }
+            if let Some(c) = def.get("StringAttributeConstraints").and_then(Value::as_object) {
+                for (k, v) in c {
+                    slot["StringAttributeConstraints"][k] = v.clone();
+                }
+            }
+        } else {
+            let attr = custom_attribute(def)?;
+            if schema.iter().any(|a| a["Name"] == attr["Name"]) {
+                return Err(Error::invalid_parameter(format!(
+                    "Existing attribute already has name {}.",
+                    attr["Name"].as_str().unwrap_or_default()
+                )));
+            }
+            schema.push(attr);
+        }
+    }
+    Ok(schema)
+}
+
+fn check_pool_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.chars().count() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c.is_whitespace() || "+=,.@-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::constraint(
+            "poolName",
+            name,
+            "Member must satisfy regular expression pattern: [\\w\\s+=,.@-]+",
+        ))
+    }
+}
+
+fn default_password_policy() -> Value {
+    json!({
+        "MinimumLength": 8,
+        "RequireUppercase": true,
+        "RequireLowercase": true,
+        "RequireNumbers": true,
+        "RequireSymbols": true,
+        "TemporaryPasswordValidityDays": 7
+    })
+}
+
+/// The members UpdateUserPool may change; anything it omits returns to its default.
+const MUTABLE_SETTINGS: &[&str] = &[
+    "Policies",
+    "DeletionProtection",
+    "LambdaConfig",
+    "AutoVerifiedAttributes",
+    "SmsVerificationMessage",
+    "EmailVerificationMessage",
+    "EmailVerificationSubject",
+    "VerificationMessageTemplate",
+    "SmsAuthenticationMessage",
+    "UserAttributeUpdateSettings",
+    "MfaConfiguration",
+    "DeviceConfiguration",
+    "EmailConfiguration",
+    "SmsConfiguration",
+    "UserPoolTags",
+    "AdminCreateUserConfig",
+    "UserPoolAddOns",
+    "AccountRecoverySetting",
+    "UserPoolTier",
+    "EmailAuthenticationMessage",
+    "EmailAuthenticationSubject",
+    "WebAuthnConfiguration",
+];
+
+const CREATE_ONLY_SETTINGS: &[&str] = &["AliasAttributes", "UsernameAttributes", "UsernameConfiguration"];
+
+fn check_lambda_config(lc: &Value) -> Result<()> {
+    let Some(m) = lc.as_object() else { return Ok(()) };
+    for (key, v) in m {
+        match key.as_str() {
+            "PreSignUp"
+            | "CustomMessage"
+            | "PostConfirmation"
+            | "PreAuthentication"
+            | "PostAuthentication"
+            | "DefineAuthChallenge"
+            | "CreateAuthChallenge"
+            | "VerifyAuthChallengeResponse"
+            | "PreTokenGeneration"
+            | "UserMigration"
+            | "KMSKeyID" => {
+                if !v.is_string() {
+                    return Err(Error::invalid_parameter(format!(
+                        "Invalid value for LambdaConfig.{key}"
+                    )));
+                }
+            }
+            "PreTokenGenerationConfig" | "CustomSMSSender" | "CustomEmailSender" | "InboundFederation" => {
+                let member = match key.as_str() {
+                    "PreTokenGenerationConfig" => "lambdaConfig.preTokenGenerationConfig",
+                    "CustomSMSSender" => "lambdaConfig.customSMSSender",
+                    "CustomEmailSender" => "lambdaConfig.customEmailSender",
+                    _ => "lambdaConfig.inboundFederation",
+                };
+                if v.get("LambdaArn").and_then(Value::as_str).is_none() {
+                    return Err(Error::missing(&format!("{member}.lambdaArn")));
+                }
+                let version = v.get("LambdaVersion").and_then(Value::as_str);
+                let allowed: &[&str] = if key == "PreTokenGenerationConfig" {
+                    &["V1_0", "V2_0", "V3_0"]
+                } else {
+                    &["V1_0"]
+                };
+                match version {
+                    None => return Err(Error::missing(&format!("{member}.lambdaVersion"))),
+                    Some(ver) if !allowed.contains(&ver) => {
+                        return Err(Error::constraint(
+                            &format!("{member}.lambdaVersion"),
+                            ver,
+                            &format!("Member must satisfy enum value set: [{}]", allowed.join(", ")),
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            _ => return Err(Error::invalid_parameter(format!("Unknown LambdaConfig member {key}"))),
+        }
+    }
+    let senders = m.contains_key("CustomSMSSender") || m.contains_key("CustomEmailSender");
+    if senders && !m.contains_key("KMSKeyID") {
+        return Err(Error::invalid_parameter(
+            "KMSKeyID must be provided when CustomSMSSender or CustomEmailSender is configured.",
+        ));
+    }
+    if let (Some(legacy), Some(cfg)) = (m.get("PreTokenGeneration"), m.get("PreTokenGenerationConfig"))
+        && cfg.get("LambdaArn") != Some(legacy)
+    {
+        return Err(Error::invalid_parameter(
+            "PreTokenGeneration and PreTokenGenerationConfig.LambdaArn must be the same.",
+        ));
+    }
+    Ok(())
+}
+
+/// Mirrors the legacy verification members and VerificationMessageTemplate, as Cognito does.
+fn normalise_messages(s: &mut Map<String, Value>) -> Result<()> {
+    let mut tpl = s
+        .get("VerificationMessageTemplate")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for (legacy, member) in [
+        ("EmailVerificationMessage", "EmailMessage"),
+        ("EmailVerificationSubject", "EmailSubject"),
+        ("SmsVerificationMessage", "SmsMessage"),
+    ] {
+        match (s.get(legacy).cloned(), tpl.get(member).cloned()) {
+            (Some(v), None) if !v.is_null() => {
+                tpl.insert(member.into(), v);
+            }
+            (None, Some(v)) => {
+                s.insert(legacy.into(), v);
+            }
+            _ => {}
+        }
+    }
+    tpl.entry("DefaultEmailOption").or_insert(json!("CONFIRM_WITH_CODE"));
+    for (member, name) in [("EmailMessage", "emailMessage"), ("SmsMessage", "smsMessage")] {
+        if let Some(m) = tpl.get(member).and_then(Value::as_str)
+            && !m.contains("{####}")
+        {
+            return Err(Error::constraint(
+                &format!("verificationMessageTemplate.{name}"),
+                m,
+                "Member must satisfy regular expression pattern: [\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}\\s*]*\\{####\\}[\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}\\s*]*",
+            ));
+        }
+    }
+    s.insert("VerificationMessageTemplate".into(), Value::Object(tpl));
+    Ok(())
+}
+
+fn check_attribute_lists(s: &Map<String, Value>) -> Result<()> {
+    let list = |k: &str| -> Vec<String> {
+        s.get(k)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    };
+    let alias = list("AliasAttributes");
+    let username = list("UsernameAttributes");
+    if !alias.is_empty() && !username.is_empty() {
+        return Err(Error::invalid_parameter(
+            "Only one of the aliasAttributes or usernameAttributes can be set in a User Pool.",
+        ));
+    }
+    for a in &alias {
+        if !matches!(a.as_str(), "phone_number" | "email" | "preferred_username") {
+            return Err(Error::constraint(
+                "aliasAttributes",
+                a,
+                "Member must satisfy enum value set: [phone_number, email, preferred_username]",
+            ));
+        }
+    }
+    for a in &username {
+        if !matches!(a.as_str(), "phone_number" | "email") {
+            return Err(Error::constraint(
+                "usernameAttributes",
+                a,
+                "Member must satisfy enum value set: [phone_number, email]",
+            ));
+        }
+    }
+    for a in list("AutoVerifiedAttributes") {
+        if !matches!(a.as_str(), "phone_number" | "email") {
+            return Err(Error::constraint(
+                "autoVerifiedAttributes",
+                &a,
+                "Member must satisfy enum value set: [phone_number, email]",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_password_policy(s: &mut Map<String, Value>) -> Result<()> {
+    let mut policies = s
+        .get("Policies")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut pp = default_password_policy().as_object().cloned().expect("object");
+    if let Some(given) = policies.get("PasswordPolicy").and_then(Value::as_object) {
+        for (k, v) in given {
+            pp.insert(k.clone(), v.clone());
+        }
+    }
+    let min = pp.get("MinimumLength").and_then(Value::as_i64).unwrap_or(8);
+    if !(6..=99).contains(&min) {
+        return Err(Error::constraint(
+            "policies.passwordPolicy.minimumLength",
+            &min.to_string(),
+            "Member must have value between 6 and 99",
+        ));
+    }
+    let days = pp
+        .get("TemporaryPasswordValidityDays")
+        .and_then(Value::as_i64)
+        .unwrap_or(7);
+    if !(0..=365).contains(&days) {
+        return Err(Error::constraint(
+            "policies.passwordPolicy.temporaryPasswordValidityDays",
+            &days.to_string(),
+            "Member must have value less than or equal to 365",
+        ));
+    }
+    policies.insert("PasswordPolicy".into(), Value::Object(pp));
+    policies
+        .entry("SignInPolicy")
+        .or_insert(json!({"AllowedFirstAuthFactors": ["PASSWORD"]}));
+    s.insert("Policies".into(), Value::Object(policies));
+    Ok(())
+}
+
+/// Fills in the defaults Cognito reports for members that were not given.
+fn apply_defaults(s: &mut Map<String, Value>) -> Result<()> {
+    check_attribute_lists(s)?;
+    check_password_policy(s)?;
+    if let Some(lc) = s.get("LambdaConfig") {
+        check_lambda_config(lc)?;
+    }
+    s.entry("LambdaConfig").or_insert(json!({}));
+    normalise_messages(s)?;
+    s.entry("MfaConfiguration").or_insert(json!("OFF"));
+    match s.get("MfaConfiguration").and_then(Value::as_str) {
+        Some("OFF" | "ON" | "OPTIONAL") => {}
+        other => {
+            return Err(Error::constraint(
+                "mfaConfiguration",
+                other.unwrap_or_default(),
+                "Member must satisfy enum value set: [OFF, ON, OPTIONAL]",
+            ));
+        }
+    }
+    s.entry("DeletionProtection").or_insert(json!("INACTIVE"));
+    s.entry("EmailConfiguration")
+        .or_insert(json!({"EmailSendingAccount": "COGNITO_DEFAULT"}));
+    s.entry("UserPoolTier").or_insert(json!("ESSENTIALS"));
+    s.entry("UserPoolTags").or_insert(json!({}));
+    s.entry("AutoVerifiedAttributes").or_insert(json!([]));
+    let mut acu = s
+        .get("AdminCreateUserConfig")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    acu.entry("AllowAdminCreateUserOnly").or_insert(json!(false));
+    acu.entry("UnusedAccountValidityDays").or_insert(json!(7));
+    s.insert("AdminCreateUserConfig".into(), Value::Object(acu));
+    Ok(())
+}
+
+/// DescribeUserPool's UserPoolType.
+pub fn describe(pool: &UserPool, estimated_users: u64, account: &str) -> Value {
+    let mut out = Map::new();
+    out.insert("Id".into(), json!(pool.id));
+    out.insert("Name".into(), json!(pool.name));
+    for (k, v) in &pool.settings {
+        out.insert(k.clone(), v.clone());
+    }
+    out.insert("LastModifiedDate".into(), epoch(pool.modified_ms));
+    out.insert("CreationDate".into(), epoch(pool.created_ms));
+    out.insert("EstimatedNumberOfUsers".into(), json!(estimated_users));
+    out.insert(
+        "Arn".into(),
+        json!(format!(
+            "arn:aws:cognito-idp:{}:{account}:userpool/{}",
+            pool.region(),
+            pool.id
+        )),
+    );
+    Value::Object(out)
+}
+
+impl Cognito {
+    pub async fn create_user_pool(&self, req: Request) -> Result<Value> {
+        let name = req.str("PoolName")?;
+        check_pool_name(&name)?;
+        let mut settings = req.0.clone();
+        settings.remove("PoolName");
+        let schema = build_schema(settings.remove("Schema").as_ref())?;
+        settings.insert("SchemaAttributes".into(), Value::Array(schema));
+        apply_defaults(&mut settings)?;
+        let now = self.now_ms();
+        let id = format!("{}_{}", self.settings.region, self.random_string(ALNUM, 9));
+        let pool = UserPool {
+            id,
+            name,
+            created_ms: now,
+            modified_ms: now,
+            settings,
+        };
+        self.store.insert_pool(&pool).await?;
+        // Keys are made now so the first sign-in does not pay for RSA key generation.
+        self.pool_keys(&pool.id).await?;
+        Ok(json!({ "UserPool": describe(&pool, 0, &self.settings.account) }))
+    }
+
+    pub async fn describe_user_pool(&self, req: Request) -> Result<Value> {
+        let pool = self.pool(&req.pool_id()?).await?;
+        let users = self.store.count_users(&pool.id).await?;
+        Ok(json!({ "UserPool": describe(&pool, users, &self.settings.account) }))
+    }
+
+    pub async fn update_user_pool(&self, req: Request) -> Result<Value> {
+        let mut pool = self.pool(&req.pool_id()?).await?;
+        let mut settings = Map::new();
+        for key in CREATE_ONLY_SETTINGS.iter().chain(["SchemaAttributes"].iter()) {
+            if let Some(v) = pool.settings.get(*key) {
+                settings.insert((*key).to_owned(), v.clone());
+            }
+        }
+        for (k, v) in &req.0 {
+            if MUTABLE_SETTINGS.contains(&k.as_str()) {
+                settings.insert(k.clone(), v.clone());
+            } else if k == "PoolName" {
+                let name = req.str("PoolName")?;
+                check_pool_name(&name)?;
+                pool.name = name;
+            } else if k != "UserPoolId" && !v.is_null() && CREATE_ONLY_SETTINGS.contains(&k.as_str()) {
+                return Err(Error::invalid_parameter(format!("{k} cannot be updated.")));
+            }
+        }
+        apply_defaults(&mut settings)?;
+        pool.settings = settings;
+        pool.modified_ms = self.now_ms();
+        self.store.update_pool(&pool).await?;
+        Ok(json!({}))
+    }
+
+    pub async fn delete_user_pool(&self, req: Request) -> Result<Value> {
+        let pool = self.pool(&req.pool_id()?).await?;
+        if pool.deletion_protected() {
+            return Err(Error::invalid_parameter(
+                "The user pool cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first.",
+            ));
+        }
+        self.store.delete_pool(&pool.id).await?;
+        self.forget_keys(&pool.id);
+        Ok(json!({}))
+    }
+
+    pub async fn list_user_pools(&self, req: Request) -> Result<Value> {
+        let max = match req.opt_i64("MaxResults")? {
+            None => return Err(Error::missing("maxResults")),
+            Some(n) if !(1..=60).contains(&n) => {
+                return Err(Error::constraint(
+                    "maxResults",
+                    &n.to_string(),
+                    "Member must have value less than or equal to 60",
+                ));
+            }
+            Some(n) => n as usize,
+        };
+        let after = req.opt_str("NextToken")?;
+        let page = self.store.list_pools(after.as_deref(), max).await?;
+        let pools: Vec<Value> = page
+            .items
+            .iter()
+            .map(|p| {
+                json!({
+                    "Id": p.id,
+                    "Name": p.name,
+                    "LambdaConfig": p.setting("LambdaConfig").cloned().unwrap_or(json!({})),
+                    "LastModifiedDate": epoch(p.modified_ms),
+                    "CreationDate": epoch(p.created_ms),
+                })
+            })
+            .collect();
+        let mut out = json!({ "UserPools": pools });
+        if let Some(next) = page.next {
+            out["NextToken"] = json!(next);
+        }
+        Ok(out)
+    }
+
+    pub async fn add_custom_attributes(&self, req: Request) -> Result<Value> {
+        let mut pool = self.pool(&req.pool_id()?).await?;
+        let list = req.raw("CustomAttributes").and_then(Value::as_array).cloned();
+        let Some(list) = list else {
+            return Err(Error::missing("customAttributes"));
+        };
+        if list.is_empty() || list.len() > 25 {
+            return Err(Error::invalid_parameter(
+                "1 validation error detected: Value at 'customAttributes' failed to satisfy constraint: Member must have length between 1 and 25",
+            ));
+        }
+        let mut schema = pool.schema();
+        for item in &list {
+            let def = item
+                .as_object()
+                .ok_or_else(|| Error::invalid_parameter("Invalid custom attribute."))?;
+            let attr = custom_attribute(def)?;
+            if schema.iter().any(|a| a["Name"] == attr["Name"]) {
+                return Err(Error::invalid_parameter(format!(
+                    "Existing attribute already has name {}.",
+                    attr["Name"].as_str().unwrap_or_default()
+                )));
+            }
+            schema.push(attr);
+        }
+        if schema
+            .iter()
+            .filter(|a| a["Name"].as_str().is_some_and(|n| n.contains("custom:")))
+            .count()
+            > 50
+        {
+            return Err(Error::invalid_parameter(
+                "A user pool can have at most 50 custom attributes.",
+            ));
+        }
+        pool.settings.insert("SchemaAttributes".into(), Value::Array(schema));
+        pool.modified_ms = self.now_ms();
+        self.store.update_pool(&pool).await?;
+        Ok(json!({}))
+    }
+
+    fn pool_id_from_arn(arn: &str) -> Result<String> {
+        arn.rsplit_once(":userpool/")
+            .map(|(_, id)| id.to_owned())
+            .ok_or_else(|| Error::invalid_parameter(format!("Invalid resource ARN {arn}")))
+    }
+
+    pub async fn tag_resource(&self, req: Request) -> Result<Value> {
+        let mut pool = self.pool(&Self::pool_id_from_arn(&req.str("ResourceArn")?)?).await?;
+        let tags = req.str_map("Tags")?.ok_or_else(|| Error::missing("tags"))?;
+        let mut current = pool
+            .setting("UserPoolTags")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        for (k, v) in tags {
+            current.insert(k, json!(v));
+        }
+        pool.settings.insert("UserPoolTags".into(), Value::Object(current));
+        self.store.update_pool(&pool).await?;
+        Ok(json!({}))
+    }
+
+    pub async fn untag_resource(&self, req: Request) -> Result<Value> {
+        let mut pool = self.pool(&Self::pool_id_from_arn(&req.str("ResourceArn")?)?).await?;
+        let keys = req.opt_str_list("TagKeys")?.ok_or_else(|| Error::missing("tagKeys"))?;
+        let mut current = pool
+            .setting("UserPoolTags")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        for k in keys {
+            current.remove(&k);
+        }
+        pool.settings.insert("UserPoolTags".into(), Value::Object(current));
+        self.store.update_pool(&pool).await?;
+        Ok(json!({}))
+    }
+
+    pub async fn list_tags_for_resource(&self, req: Request) -> Result<Value> {
+        let pool = self.pool(&Self::pool_id_from_arn(&req.str("ResourceArn")?)?).await?;
+        Ok(json!({ "Tags": pool.setting("UserPoolTags").cloned().unwrap_or(json!({})) }))
+    }
+
+    pub async fn get_user_pool_mfa_config(&self, req: Request) -> Result<Value> {
+        let pool = self.pool(&req.pool_id()?).await?;
+        let mut out = json!({ "MfaConfiguration": pool.setting("MfaConfiguration").cloned().unwrap_or(json!("OFF")) });
+        for key in [
+            "SmsMfaConfiguration",
+            "SoftwareTokenMfaConfiguration",
+            "EmailMfaConfiguration",
+            "WebAuthnConfiguration",
+        ] {
+            if let Some(v) = pool.setting(key) {
+                out[key] = v.clone();
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn set_user_pool_mfa_config(&self, req: Request) -> Result<Value> {
+        let mut pool = self.pool(&req.pool_id()?).await?;
+        for key in [
+            "SmsMfaConfiguration",
+            "SoftwareTokenMfaConfiguration",
+            "EmailMfaConfiguration",
+            "WebAuthnConfiguration",
+        ] {
+            if let Some(v) = req.raw(key) {
+                pool.settings.insert(key.into(), v.clone());
+            }
+        }
+        if let Some(m) = req.opt_str("MfaConfiguration")? {
+            if !matches!(m.as_str(), "OFF" | "ON" | "OPTIONAL") {
+                return Err(Error::constraint(
+                    "mfaConfiguration",
+                    &m,
+                    "Member must satisfy enum value set: [OFF, ON, OPTIONAL]",
+                ));
+            }
+            pool.settings.insert("MfaConfiguration".into(), json!(m));
+        }
+        pool.modified_ms = self.now_ms();
+        self.store.update_pool(&pool).await?;
+        self.get_user_pool_mfa_config(Request(Map::from_iter([("UserPoolId".to_owned(), json!(pool.id))])))
+            .await
+    }
+}

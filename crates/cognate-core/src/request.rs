@@ -1,0 +1,180 @@
+//! Reading request members with Cognito's validation messages.
+use crate::error::{Error, ErrorKind, Result};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// A request body: a JSON object of PascalCase members.
+#[derive(Debug, Clone, Default)]
+pub struct Request(pub Map<String, Value>);
+
+/// Cognito names members in lowerCamelCase in validation messages ('userPoolId').
+pub fn camel(member: &str) -> String {
+    let mut c = member.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn type_error(member: &str, expected: &str) -> Error {
+    Error::new(
+        ErrorKind::SerializationException,
+        format!("Unexpected value type for member '{member}': expected {expected}"),
+    )
+}
+
+impl Request {
+    pub fn from_value(v: Value) -> Result<Self> {
+        match v {
+            Value::Object(m) => Ok(Self(m)),
+            _ => Err(Error::new(
+                ErrorKind::SerializationException,
+                "Request body must be a JSON object",
+            )),
+        }
+    }
+
+    fn get(&self, member: &str) -> Option<&Value> {
+        self.0.get(member).filter(|v| !v.is_null())
+    }
+
+    pub fn raw(&self, member: &str) -> Option<&Value> {
+        self.get(member)
+    }
+
+    pub fn opt_str(&self, member: &str) -> Result<Option<String>> {
+        match self.get(member) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(type_error(member, "string")),
+        }
+    }
+
+    /// A required string member; empty strings fail the length constraint like AWS's.
+    pub fn str(&self, member: &str) -> Result<String> {
+        match self.opt_str(member)? {
+            None => Err(Error::missing(&camel(member))),
+            Some(s) if s.is_empty() => Err(Error::constraint(
+                &camel(member),
+                "",
+                "Member must have length greater than or equal to 1",
+            )),
+            Some(s) => Ok(s),
+        }
+    }
+
+    pub fn opt_bool(&self, member: &str) -> Result<Option<bool>> {
+        match self.get(member) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(type_error(member, "boolean")),
+        }
+    }
+
+    pub fn opt_i64(&self, member: &str) -> Result<Option<i64>> {
+        match self.get(member) {
+            None => Ok(None),
+            Some(v) => v.as_i64().map(Some).ok_or_else(|| type_error(member, "integer")),
+        }
+    }
+
+    pub fn opt_str_list(&self, member: &str) -> Result<Option<Vec<String>>> {
+        match self.get(member) {
+            None => Ok(None),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| type_error(member, "list of strings"))
+                })
+                .collect::<Result<Vec<_>>>()
+                .map(Some),
+            Some(_) => Err(type_error(member, "list")),
+        }
+    }
+
+    pub fn str_map(&self, member: &str) -> Result<Option<BTreeMap<String, String>>> {
+        match self.get(member) {
+            None => Ok(None),
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => Ok((k.clone(), s.clone())),
+                    _ => Err(type_error(member, "map of strings")),
+                })
+                .collect::<Result<BTreeMap<_, _>>>()
+                .map(Some),
+            Some(_) => Err(type_error(member, "map")),
+        }
+    }
+
+    /// `[{"Name": …, "Value": …}]` lists (UserAttributes, ValidationData).
+    pub fn attribute_list(&self, member: &str) -> Result<Option<Vec<(String, String)>>> {
+        match self.get(member) {
+            None => Ok(None),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|item| {
+                    let name = item
+                        .get("Name")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| Error::missing(&format!("{}.member.name", camel(member))))?;
+                    let value = match item.get("Value") {
+                        None | Some(Value::Null) => String::new(),
+                        Some(Value::String(s)) => s.clone(),
+                        Some(_) => return Err(type_error(member, "string attribute value")),
+                    };
+                    Ok((name.to_owned(), value))
+                })
+                .collect::<Result<Vec<_>>>()
+                .map(Some),
+            Some(_) => Err(type_error(member, "list")),
+        }
+    }
+
+    pub fn object(&self, member: &str) -> Result<Option<Map<String, Value>>> {
+        match self.get(member) {
+            None => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(m.clone())),
+            Some(_) => Err(type_error(member, "structure")),
+        }
+    }
+
+    /// Validates the UserPoolId member against AWS's pattern and returns it.
+    pub fn pool_id(&self) -> Result<String> {
+        let id = self.str("UserPoolId")?;
+        let ok = id.len() <= 55
+            && id.split_once('_').is_some_and(|(r, s)| {
+                !r.is_empty()
+                    && r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    && !s.is_empty()
+                    && s.chars().all(|c| c.is_ascii_alphanumeric())
+            });
+        if !ok {
+            return Err(Error::constraint(
+                "userPoolId",
+                &id,
+                "Member must satisfy regular expression pattern: [\\w-]+_[0-9a-zA-Z]+",
+            ));
+        }
+        Ok(id)
+    }
+
+    pub fn limit(&self, member: &str, max: i64, default: i64) -> Result<usize> {
+        match self.opt_i64(member)? {
+            None => Ok(default as usize),
+            Some(n) if n < 0 => Err(Error::constraint(
+                &camel(member),
+                &n.to_string(),
+                "Member must have value greater than or equal to 0",
+            )),
+            Some(n) if n > max => Err(Error::constraint(
+                &camel(member),
+                &n.to_string(),
+                &format!("Member must have value less than or equal to {max}"),
+            )),
+            Some(n) => Ok(n as usize),
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! Cryptography for Cognate. No IO, no clocks, no global randomness: callers pass in
+//! time and random bytes so every operation is reproducible in tests.
+pub mod jwt;
+pub mod password;
+pub mod seal;
+pub mod secret_hash;
+pub mod srp;
+pub mod totp;
+
+/// Constant-time equality for secrets (codes, hashes, signatures).
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// SHA-256 of `data`, used to store refresh tokens and codes by digest only.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}

@@ -1,0 +1,3 @@
+'use strict';
+// Loads, but exports no handler named "missing".
+exports.present = async () => ({});

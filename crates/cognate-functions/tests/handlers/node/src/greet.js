@@ -1,0 +1,2 @@
+'use strict';
+module.exports.greet = (name) => `hello ${name}`;

@@ -1,0 +1,134 @@
+//! The `cognate` command line.
+use crate::{ServeOptions, Storage};
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cognate",
+    version,
+    about = "A self-hosted user pool server, wire-compatible with Amazon Cognito User Pools"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// A serverless.yml (or a folder holding one) declaring pools and triggers.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[arg(long, default_value = "dev")]
+    stage: String,
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    #[arg(long, default_value_t = 9339)]
+    port: u16,
+    /// Keep data in a SQLite database in this folder.
+    #[arg(long, conflicts_with_all = ["memory", "database"])]
+    data: Option<PathBuf>,
+    /// Keep nothing: every restart starts empty.
+    #[arg(long, conflicts_with_all = ["data", "database"])]
+    memory: bool,
+    /// A database URL (sqlite:///path/to/file.db).
+    #[arg(long, conflicts_with_all = ["data", "memory"])]
+    database: Option<String>,
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    #[arg(long, default_value = "123456789012")]
+    account: String,
+    /// Issue tokens with AWS's issuer (https://cognito-idp.REGION.amazonaws.com/POOL_ID)
+    /// instead of this server's URL.
+    #[arg(long)]
+    aws_issuer: bool,
+}
+
+pub fn main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("COGNATE_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Command::Serve(args) => runtime.block_on(serve(args)),
+    }
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let storage = if args.memory {
+        Storage::Memory
+    } else if let Some(url) = args.database {
+        Storage::Database(url)
+    } else {
+        Storage::Data(args.data.unwrap_or_else(|| PathBuf::from(".cognate")))
+    };
+    let opts = ServeOptions {
+        host: args.host,
+        port: args.port,
+        storage,
+        issuer_base: args
+            .aws_issuer
+            .then(|| format!("https://cognito-idp.{}.amazonaws.com", args.region)),
+        region: args.region,
+        account: args.account,
+        config: args.config,
+        stage: args.stage,
+        ..Default::default()
+    };
+    let server = match crate::start(opts).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("listening on {}", server.endpoint());
+    let _ = std::io::stdout().flush();
+    let shutdown = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing the SIGTERM handler");
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = ctrl_c.await;
+        }
+    };
+    shutdown.await;
+    server.shutdown().await;
+    ExitCode::SUCCESS
+}

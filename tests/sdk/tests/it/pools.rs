@@ -1,0 +1,606 @@
+//! CreateUserPool, DescribeUserPool, UpdateUserPool, DeleteUserPool, ListUserPools,
+//! AddCustomAttributes.
+
+use std::collections::HashSet;
+
+use cognate_sdk_tests::aws_sdk_cognitoidentityprovider::types::{
+    AccountRecoverySettingType, AdminCreateUserConfigType, AliasAttributeType, AttributeDataType,
+    DefaultEmailOptionType, DeletionProtectionType, LambdaConfigType, MessageTemplateType,
+    NumberAttributeConstraintsType, PasswordPolicyType, RecoveryOptionNameType, RecoveryOptionType,
+    SchemaAttributeType, StringAttributeConstraintsType, UserAttributeUpdateSettingsType, UserPoolMfaType,
+    UserPoolPolicyType, UsernameAttributeType, VerificationMessageTemplateType, VerifiedAttributeType,
+};
+use cognate_sdk_tests::*;
+
+const PRE_SIGN_UP_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:pre-sign-up";
+const CUSTOM_MESSAGE_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:custom-message";
+
+fn strict_policy(min: i32) -> UserPoolPolicyType {
+    UserPoolPolicyType::builder()
+        .password_policy(
+            PasswordPolicyType::builder()
+                .minimum_length(min)
+                .require_uppercase(true)
+                .require_lowercase(true)
+                .require_numbers(true)
+                .require_symbols(false)
+                .temporary_password_validity_days(3)
+                .build(),
+        )
+        .build()
+}
+
+#[tokio::test]
+async fn create_user_pool_echoes_configuration() {
+    let c = Cognate::start().await;
+    let out = c
+        .idp
+        .create_user_pool()
+        .pool_name("everything")
+        .policies(strict_policy(10))
+        .schema(
+            SchemaAttributeType::builder()
+                .name("email")
+                .attribute_data_type(AttributeDataType::String)
+                .required(true)
+                .mutable(true)
+                .build(),
+        )
+        .schema(
+            SchemaAttributeType::builder()
+                .name("given_name")
+                .attribute_data_type(AttributeDataType::String)
+                .required(false)
+                .mutable(true)
+                .build(),
+        )
+        .schema(custom_string_attribute("tenant"))
+        .schema(
+            SchemaAttributeType::builder()
+                .name("age")
+                .attribute_data_type(AttributeDataType::Number)
+                .mutable(true)
+                .number_attribute_constraints(
+                    NumberAttributeConstraintsType::builder()
+                        .min_value("0")
+                        .max_value("150")
+                        .build(),
+                )
+                .build(),
+        )
+        .alias_attributes(AliasAttributeType::Email)
+        .alias_attributes(AliasAttributeType::PreferredUsername)
+        .auto_verified_attributes(VerifiedAttributeType::Email)
+        .verification_message_template(
+            VerificationMessageTemplateType::builder()
+                .default_email_option(DefaultEmailOptionType::ConfirmWithCode)
+                .email_subject("Your code")
+                .email_message("Code: {####}")
+                .sms_message("SMS code {####}")
+                .build(),
+        )
+        .admin_create_user_config(
+            AdminCreateUserConfigType::builder()
+                .allow_admin_create_user_only(false)
+                .invite_message_template(
+                    MessageTemplateType::builder()
+                        .email_subject("Welcome")
+                        .email_message("Hi {username}, your password is {####}")
+                        .sms_message("Hi {username} {####}")
+                        .build(),
+                )
+                .build(),
+        )
+        .account_recovery_setting(
+            AccountRecoverySettingType::builder()
+                .recovery_mechanisms(
+                    RecoveryOptionType::builder()
+                        .name(RecoveryOptionNameType::VerifiedEmail)
+                        .priority(1)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .lambda_config(
+            LambdaConfigType::builder()
+                .pre_sign_up(PRE_SIGN_UP_ARN)
+                .custom_message(CUSTOM_MESSAGE_ARN)
+                .build(),
+        )
+        .user_attribute_update_settings(
+            UserAttributeUpdateSettingsType::builder()
+                .attributes_require_verification_before_update(VerifiedAttributeType::Email)
+                .build(),
+        )
+        // OFF: MFA ON/OPTIONAL would need SMS or TOTP configuration, out of scope here.
+        .mfa_configuration(UserPoolMfaType::Off)
+        .deletion_protection(DeletionProtectionType::Active)
+        .user_pool_tags("team", "identity")
+        .user_pool_tags("env", "test")
+        .send()
+        .await
+        .expect("CreateUserPool");
+
+    let created = out.user_pool().expect("UserPool in CreateUserPool response");
+    let id = created.id().expect("Id").to_string();
+    assert!(is_pool_id(&id), "pool id {id} is not us-east-1_ + 9 alphanumerics");
+    assert_eq!(created.name(), Some("everything"));
+
+    let described = c
+        .idp
+        .describe_user_pool()
+        .user_pool_id(&id)
+        .send()
+        .await
+        .expect("DescribeUserPool");
+    for pool in [created, described.user_pool().expect("UserPool")] {
+        assert_eq!(pool.id(), Some(id.as_str()));
+        assert_eq!(
+            pool.arn(),
+            Some(format!("arn:aws:cognito-idp:us-east-1:123456789012:userpool/{id}").as_str())
+        );
+        let pp = pool
+            .policies()
+            .and_then(|p| p.password_policy())
+            .expect("PasswordPolicy");
+        assert_eq!(pp.minimum_length(), Some(10));
+        assert!(pp.require_uppercase());
+        assert!(pp.require_lowercase());
+        assert!(pp.require_numbers());
+        assert!(!pp.require_symbols());
+        assert_eq!(pp.temporary_password_validity_days(), 3);
+
+        let names: HashSet<&str> = pool.schema_attributes().iter().filter_map(|a| a.name()).collect();
+        for standard in ["sub", "email", "email_verified", "given_name", "phone_number", "name"] {
+            assert!(
+                names.contains(standard),
+                "standard attribute {standard} missing: {names:?}"
+            );
+        }
+        assert!(names.contains("custom:tenant"), "custom:tenant missing: {names:?}");
+        assert!(names.contains("custom:age"), "custom:age missing: {names:?}");
+        assert!(!names.contains("tenant"), "custom attribute without prefix: {names:?}");
+        let email = pool
+            .schema_attributes()
+            .iter()
+            .find(|a| a.name() == Some("email"))
+            .unwrap();
+        assert_eq!(email.required(), Some(true));
+        let age = pool
+            .schema_attributes()
+            .iter()
+            .find(|a| a.name() == Some("custom:age"))
+            .unwrap();
+        assert_eq!(age.attribute_data_type(), Some(&AttributeDataType::Number));
+
+        let aliases: HashSet<_> = pool.alias_attributes().iter().cloned().collect();
+        assert_eq!(
+            aliases,
+            HashSet::from([AliasAttributeType::Email, AliasAttributeType::PreferredUsername])
+        );
+        assert_eq!(pool.auto_verified_attributes(), &[VerifiedAttributeType::Email]);
+        let vmt = pool
+            .verification_message_template()
+            .expect("VerificationMessageTemplate");
+        assert_eq!(vmt.email_subject(), Some("Your code"));
+        assert_eq!(vmt.email_message(), Some("Code: {####}"));
+        assert_eq!(
+            vmt.default_email_option(),
+            Some(&DefaultEmailOptionType::ConfirmWithCode)
+        );
+        let acu = pool.admin_create_user_config().expect("AdminCreateUserConfig");
+        assert!(!acu.allow_admin_create_user_only());
+        assert_eq!(
+            acu.invite_message_template().and_then(|t| t.email_subject()),
+            Some("Welcome")
+        );
+        let rec = pool.account_recovery_setting().expect("AccountRecoverySetting");
+        assert_eq!(rec.recovery_mechanisms().len(), 1);
+        assert_eq!(
+            rec.recovery_mechanisms()[0].name(),
+            &RecoveryOptionNameType::VerifiedEmail
+        );
+        let lambda = pool.lambda_config().expect("LambdaConfig");
+        assert_eq!(lambda.pre_sign_up(), Some(PRE_SIGN_UP_ARN));
+        assert_eq!(lambda.custom_message(), Some(CUSTOM_MESSAGE_ARN));
+        assert_eq!(
+            pool.user_attribute_update_settings()
+                .map(|s| s.attributes_require_verification_before_update().to_vec()),
+            Some(vec![VerifiedAttributeType::Email])
+        );
+        assert_eq!(pool.mfa_configuration(), Some(&UserPoolMfaType::Off));
+        assert_eq!(pool.deletion_protection(), Some(&DeletionProtectionType::Active));
+        let tags = pool.user_pool_tags().expect("UserPoolTags");
+        assert_eq!(tags.get("team").map(String::as_str), Some("identity"));
+        assert_eq!(tags.get("env").map(String::as_str), Some("test"));
+        assert!(pool.creation_date().is_some());
+        assert!(pool.last_modified_date().is_some());
+    }
+}
+
+#[tokio::test]
+async fn username_attributes_are_echoed() {
+    let c = Cognate::start().await;
+    let out = c
+        .idp
+        .create_user_pool()
+        .pool_name("by-email")
+        .username_attributes(UsernameAttributeType::Email)
+        .send()
+        .await
+        .expect("CreateUserPool");
+    let id = out.user_pool().unwrap().id().unwrap().to_string();
+    let described = c.idp.describe_user_pool().user_pool_id(&id).send().await.unwrap();
+    let pool = described.user_pool().unwrap();
+    assert_eq!(pool.username_attributes(), &[UsernameAttributeType::Email]);
+    assert!(pool.alias_attributes().is_empty());
+    // Defaults: AWS's default password policy is 8 characters with all four classes.
+    let pp = pool
+        .policies()
+        .and_then(|p| p.password_policy())
+        .expect("default PasswordPolicy");
+    assert_eq!(pp.minimum_length(), Some(8));
+    assert!(pp.require_uppercase());
+    assert!(pp.require_lowercase());
+    assert!(pp.require_numbers());
+    assert!(pp.require_symbols());
+    assert_eq!(pool.estimated_number_of_users(), 0);
+}
+
+#[tokio::test]
+async fn pool_ids_are_unique_and_well_formed() {
+    let c = Cognate::start().await;
+    let mut ids = HashSet::new();
+    for i in 0..5 {
+        let p = c.create_pool(&format!("pool-{i}")).await;
+        assert!(is_pool_id(&p.pool_id), "bad pool id {}", p.pool_id);
+        assert!(ids.insert(p.pool_id));
+    }
+}
+
+#[tokio::test]
+async fn describe_unknown_pool_is_resource_not_found() {
+    let c = Cognate::start().await;
+    expect_err(
+        c.idp
+            .describe_user_pool()
+            .user_pool_id("us-east-1_AAAAAAAAA")
+            .send()
+            .await,
+        "ResourceNotFoundException",
+    );
+    expect_err(
+        c.idp
+            .update_user_pool()
+            .user_pool_id("us-east-1_AAAAAAAAA")
+            .send()
+            .await,
+        "ResourceNotFoundException",
+    );
+    expect_err(
+        c.idp
+            .delete_user_pool()
+            .user_pool_id("us-east-1_AAAAAAAAA")
+            .send()
+            .await,
+        "ResourceNotFoundException",
+    );
+    expect_err(
+        c.idp
+            .admin_get_user()
+            .user_pool_id("us-east-1_AAAAAAAAA")
+            .username("x")
+            .send()
+            .await,
+        "ResourceNotFoundException",
+    );
+}
+
+#[tokio::test]
+async fn update_user_pool_changes_settings() {
+    let c = Cognate::start().await;
+    let pool = c
+        .finish_pool(
+            c.pool_builder("upd")
+                .lambda_config(LambdaConfigType::builder().pre_sign_up(PRE_SIGN_UP_ARN).build()),
+        )
+        .await;
+    c.idp
+        .update_user_pool()
+        .user_pool_id(&pool.pool_id)
+        .policies(strict_policy(12))
+        .auto_verified_attributes(VerifiedAttributeType::Email)
+        .user_pool_tags("stage", "two")
+        .send()
+        .await
+        .expect("UpdateUserPool");
+    let out = c
+        .idp
+        .describe_user_pool()
+        .user_pool_id(&pool.pool_id)
+        .send()
+        .await
+        .unwrap();
+    let p = out.user_pool().unwrap();
+    assert_eq!(p.name(), Some("upd"), "the name is not updatable and must survive");
+    let pp = p.policies().and_then(|p| p.password_policy()).unwrap();
+    assert_eq!(pp.minimum_length(), Some(12));
+    assert!(!pp.require_symbols());
+    assert_eq!(
+        p.user_pool_tags().and_then(|t| t.get("stage")).map(String::as_str),
+        Some("two")
+    );
+    // AWS documents that UpdateUserPool resets every setting that the request leaves out to its
+    // default; LambdaConfig is the classic victim.
+    assert!(
+        p.lambda_config().and_then(|l| l.pre_sign_up()).is_none(),
+        "LambdaConfig omitted from UpdateUserPool must be cleared: {:?}",
+        p.lambda_config()
+    );
+
+    // The new policy is enforced: 11 characters is too short now.
+    let err = expect_err(
+        c.idp
+            .sign_up()
+            .client_id(&pool.client_id)
+            .username("shorty")
+            .password("Abcdefgh1!x")
+            .user_attributes(attr("email", "shorty@example.com"))
+            .send()
+            .await,
+        "InvalidPasswordException",
+    );
+    assert!(err.contains("Password not long enough"), "message: {err}");
+}
+
+#[tokio::test]
+async fn delete_user_pool_and_deletion_protection() {
+    let c = Cognate::start().await;
+    let plain = c.create_pool("plain").await;
+    c.idp
+        .delete_user_pool()
+        .user_pool_id(&plain.pool_id)
+        .send()
+        .await
+        .expect("DeleteUserPool");
+    expect_err(
+        c.idp.describe_user_pool().user_pool_id(&plain.pool_id).send().await,
+        "ResourceNotFoundException",
+    );
+
+    let protected = c
+        .finish_pool(
+            c.pool_builder("protected")
+                .deletion_protection(DeletionProtectionType::Active),
+        )
+        .await;
+    expect_err(
+        c.idp.delete_user_pool().user_pool_id(&protected.pool_id).send().await,
+        "InvalidParameterException",
+    );
+    c.idp
+        .describe_user_pool()
+        .user_pool_id(&protected.pool_id)
+        .send()
+        .await
+        .expect("protected pool still exists");
+    c.idp
+        .update_user_pool()
+        .user_pool_id(&protected.pool_id)
+        .auto_verified_attributes(VerifiedAttributeType::Email)
+        .deletion_protection(DeletionProtectionType::Inactive)
+        .send()
+        .await
+        .expect("UpdateUserPool deletion protection off");
+    c.idp
+        .delete_user_pool()
+        .user_pool_id(&protected.pool_id)
+        .send()
+        .await
+        .expect("DeleteUserPool after protection is off");
+}
+
+#[tokio::test]
+async fn deleted_pool_takes_its_users_and_clients() {
+    let c = Cognate::start().await;
+    let pool = c.create_pool("gone").await;
+    c.admin_user(&pool, "alice", "alice@example.com").await;
+    c.idp
+        .delete_user_pool()
+        .user_pool_id(&pool.pool_id)
+        .send()
+        .await
+        .unwrap();
+    expect_err(
+        c.idp
+            .admin_get_user()
+            .user_pool_id(&pool.pool_id)
+            .username("alice")
+            .send()
+            .await,
+        "ResourceNotFoundException",
+    );
+    // The app client went with the pool.
+    let err = aws_err(
+        c.idp
+            .initiate_auth()
+            .client_id(&pool.client_id)
+            .auth_flow(cognate_sdk_tests::aws_sdk_cognitoidentityprovider::types::AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", "alice")
+            .auth_parameters("PASSWORD", PASSWORD)
+            .send()
+            .await,
+    );
+    assert_eq!(err.code, "ResourceNotFoundException", "{err:?}");
+}
+
+#[tokio::test]
+async fn list_user_pools_paginates() {
+    let c = Cognate::start().await;
+    let mut created = HashSet::new();
+    for i in 0..7 {
+        let out = c
+            .idp
+            .create_user_pool()
+            .pool_name(format!("p{i}"))
+            .send()
+            .await
+            .unwrap();
+        created.insert(out.user_pool().unwrap().id().unwrap().to_string());
+    }
+
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let out = c
+            .idp
+            .list_user_pools()
+            .max_results(3)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .expect("ListUserPools");
+        pages += 1;
+        assert!(out.user_pools().len() <= 3, "page larger than MaxResults");
+        for p in out.user_pools() {
+            assert!(p.name().is_some());
+            assert!(p.creation_date().is_some());
+            seen.push(p.id().unwrap().to_string());
+        }
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+        assert!(pages < 10, "pagination does not terminate");
+    }
+    assert!(pages >= 3, "7 pools with MaxResults 3 need at least 3 pages");
+    let unique: HashSet<String> = seen.iter().cloned().collect();
+    assert_eq!(unique.len(), seen.len(), "a pool was listed twice: {seen:?}");
+    assert_eq!(unique, created);
+}
+
+#[tokio::test]
+async fn add_custom_attributes() {
+    let c = Cognate::start().await;
+    let pool = c.create_pool("custom").await;
+    c.idp
+        .add_custom_attributes()
+        .user_pool_id(&pool.pool_id)
+        .custom_attributes(custom_string_attribute("plan"))
+        .custom_attributes(
+            SchemaAttributeType::builder()
+                .name("seats")
+                .attribute_data_type(AttributeDataType::Number)
+                .mutable(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("AddCustomAttributes");
+    let out = c
+        .idp
+        .describe_user_pool()
+        .user_pool_id(&pool.pool_id)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = out
+        .user_pool()
+        .unwrap()
+        .schema_attributes()
+        .iter()
+        .filter_map(|a| a.name())
+        .collect();
+    assert!(names.contains(&"custom:plan"), "{names:?}");
+    assert!(names.contains(&"custom:seats"), "{names:?}");
+    assert!(names.contains(&"custom:tier"), "{names:?}");
+
+    // The new attribute is usable on users.
+    c.idp
+        .admin_create_user()
+        .user_pool_id(&pool.pool_id)
+        .username("carol")
+        .message_action(cognate_sdk_tests::aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress)
+        .user_attributes(attr("custom:plan", "gold"))
+        .send()
+        .await
+        .expect("AdminCreateUser with the new custom attribute");
+    assert_eq!(
+        lookup(&c.admin_attrs(&pool, "carol").await, "custom:plan").as_deref(),
+        Some("gold")
+    );
+
+    // Adding an attribute that already exists is refused.
+    expect_err(
+        c.idp
+            .add_custom_attributes()
+            .user_pool_id(&pool.pool_id)
+            .custom_attributes(custom_string_attribute("plan"))
+            .send()
+            .await,
+        "InvalidParameterException",
+    );
+    // An attribute the schema does not define cannot be written.
+    expect_err(
+        c.idp
+            .admin_update_user_attributes()
+            .user_pool_id(&pool.pool_id)
+            .username("carol")
+            .user_attributes(attr("custom:undefined", "x"))
+            .send()
+            .await,
+        "InvalidParameterException",
+    );
+    expect_err(
+        c.idp
+            .add_custom_attributes()
+            .user_pool_id("us-east-1_AAAAAAAAA")
+            .custom_attributes(custom_string_attribute("x"))
+            .send()
+            .await,
+        "ResourceNotFoundException",
+    );
+}
+
+#[tokio::test]
+async fn string_constraints_are_enforced_on_custom_attributes() {
+    let c = Cognate::start().await;
+    let pool = c
+        .finish_pool(
+            c.pool_builder("constraints").schema(
+                SchemaAttributeType::builder()
+                    .name("code")
+                    .attribute_data_type(AttributeDataType::String)
+                    .mutable(true)
+                    .string_attribute_constraints(
+                        StringAttributeConstraintsType::builder()
+                            .min_length("2")
+                            .max_length("4")
+                            .build(),
+                    )
+                    .build(),
+            ),
+        )
+        .await;
+    c.admin_user(&pool, "dave", "dave@example.com").await;
+    expect_err(
+        c.idp
+            .admin_update_user_attributes()
+            .user_pool_id(&pool.pool_id)
+            .username("dave")
+            .user_attributes(attr("custom:code", "toolong"))
+            .send()
+            .await,
+        "InvalidParameterException",
+    );
+    c.idp
+        .admin_update_user_attributes()
+        .user_pool_id(&pool.pool_id)
+        .username("dave")
+        .user_attributes(attr("custom:code", "ok"))
+        .send()
+        .await
+        .expect("value within constraints");
+}
