@@ -178,3 +178,27 @@ impl Request {
         }
     }
 }
+
+/// Pagination tokens are opaque to clients: the store's continuation key, wrapped so that a
+/// token the server never issued is recognised and refused.
+pub fn encode_page_token(key: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("cognate:{key}"))
+}
+
+impl Request {
+    /// Reads a pagination token member and returns the store key it stands for.
+    pub fn page_token(&self, member: &str) -> Result<Option<String>> {
+        use base64::Engine;
+        let Some(token) = self.opt_str(member)? else {
+            return Ok(None);
+        };
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token.as_bytes())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.strip_prefix("cognate:").map(str::to_owned))
+            .map(Some)
+            .ok_or_else(|| Error::invalid_parameter(format!("Invalid {}.", camel(member))))
+    }
+}

@@ -378,7 +378,7 @@ impl Cognito {
                 }
             }
         }
-        let after = req.opt_str("PaginationToken")?;
+        let after = req.page_token("PaginationToken")?;
         let page = self
             .store
             .list_users(&pool.id, filter.as_ref(), after.as_deref(), limit)
@@ -390,7 +390,7 @@ impl Cognito {
             .collect();
         let mut out = json!({ "Users": users });
         if let Some(next) = page.next {
-            out["PaginationToken"] = json!(next);
+            out["PaginationToken"] = json!(crate::request::encode_page_token(&next));
         }
         Ok(out)
     }

@@ -148,23 +148,24 @@ fn humanize(secs: i64) -> String {
 }
 
 fn apply_defaults(s: &mut Map<String, Value>) {
-    s.entry("RefreshTokenValidity").or_insert(json!(30));
-    s.entry("AccessTokenValidity").or_insert(json!(60));
-    s.entry("IdTokenValidity").or_insert(json!(60));
+    // A validity given without its unit is in the default unit (hours, days for refresh);
+    // a validity not given at all defaults to 60 minutes (30 days for refresh).
     let mut units = s
         .get("TokenValidityUnits")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    let access_given = s.contains_key("TokenValidityUnits");
-    if !access_given {
-        units.insert("AccessToken".into(), json!("minutes"));
-        units.insert("IdToken".into(), json!("minutes"));
-        units.insert("RefreshToken".into(), json!("days"));
-    } else {
-        units.entry("AccessToken").or_insert(json!("hours"));
-        units.entry("IdToken").or_insert(json!("hours"));
-        units.entry("RefreshToken").or_insert(json!("days"));
+    for (member, unit_member, default_value, default_unit, given_unit) in [
+        ("AccessTokenValidity", "AccessToken", 60, "minutes", "hours"),
+        ("IdTokenValidity", "IdToken", 60, "minutes", "hours"),
+        ("RefreshTokenValidity", "RefreshToken", 30, "days", "days"),
+    ] {
+        if s.get(member).is_some_and(|v| !v.is_null()) {
+            units.entry(unit_member).or_insert(json!(given_unit));
+        } else {
+            s.insert(member.into(), json!(default_value));
+            units.entry(unit_member).or_insert(json!(default_unit));
+        }
     }
     s.insert("TokenValidityUnits".into(), Value::Object(units));
     s.entry("ExplicitAuthFlows").or_insert(json!([
@@ -312,7 +313,7 @@ impl Cognito {
     pub async fn list_user_pool_clients(&self, req: Request) -> Result<Value> {
         let pool = self.pool(&req.pool_id()?).await?;
         let limit = req.limit("MaxResults", 60, 60)?.max(1);
-        let after = req.opt_str("NextToken")?;
+        let after = req.page_token("NextToken")?;
         let page = self.store.list_clients(&pool.id, after.as_deref(), limit).await?;
         let clients: Vec<Value> = page
             .items
@@ -321,7 +322,7 @@ impl Cognito {
             .collect();
         let mut out = json!({ "UserPoolClients": clients });
         if let Some(next) = page.next {
-            out["NextToken"] = json!(next);
+            out["NextToken"] = json!(crate::request::encode_page_token(&next));
         }
         Ok(out)
     }

@@ -76,7 +76,7 @@ impl Cognito {
             Ok(()) => Ok(json!({ "Group": group_type(&group) })),
             Err(crate::store::StoreError::AlreadyExists) => Err(Error::new(
                 ErrorKind::GroupExistsException,
-                "A group with the name already exists.",
+                format!("A group with the name {name} already exists."),
             )),
             Err(e) => Err(e.into()),
         }
@@ -119,11 +119,11 @@ impl Cognito {
         let limit = if limit == 0 { 60 } else { limit };
         let page = self
             .store
-            .list_groups(&pool.id, req.opt_str("NextToken")?.as_deref(), limit)
+            .list_groups(&pool.id, req.page_token("NextToken")?.as_deref(), limit)
             .await?;
         let mut out = json!({ "Groups": page.items.iter().map(group_type).collect::<Vec<_>>() });
         if let Some(n) = page.next {
-            out["NextToken"] = json!(n);
+            out["NextToken"] = json!(crate::request::encode_page_token(&n));
         }
         Ok(out)
     }
@@ -135,7 +135,7 @@ impl Cognito {
         let limit = if limit == 0 { 60 } else { limit };
         let page = self
             .store
-            .members_of(&pool.id, &group.name, req.opt_str("NextToken")?.as_deref(), limit)
+            .members_of(&pool.id, &group.name, req.page_token("NextToken")?.as_deref(), limit)
             .await?;
         let users: Vec<Value> = page
             .items
@@ -144,7 +144,7 @@ impl Cognito {
             .collect();
         let mut out = json!({ "Users": users });
         if let Some(n) = page.next {
-            out["NextToken"] = json!(n);
+            out["NextToken"] = json!(crate::request::encode_page_token(&n));
         }
         Ok(out)
     }
@@ -178,7 +178,7 @@ impl Cognito {
             .store
             .groups_of(&pool.id, &Self::user_key(&pool, &user.username))
             .await?;
-        let start = match req.opt_str("NextToken")? {
+        let start = match req.page_token("NextToken")? {
             Some(t) => groups.iter().position(|g| g.name > t).unwrap_or(groups.len()),
             None => 0,
         };
@@ -187,7 +187,7 @@ impl Cognito {
         if start + slice.len() < groups.len()
             && let Some(last) = slice.last()
         {
-            out["NextToken"] = json!(last.name);
+            out["NextToken"] = json!(crate::request::encode_page_token(&last.name));
         }
         Ok(out)
     }

@@ -550,7 +550,7 @@ impl Cognito {
             }
             Some(n) => n as usize,
         };
-        let after = req.opt_str("NextToken")?;
+        let after = req.page_token("NextToken")?;
         let page = self.store.list_pools(after.as_deref(), max).await?;
         let pools: Vec<Value> = page
             .items
@@ -567,7 +567,7 @@ impl Cognito {
             .collect();
         let mut out = json!({ "UserPools": pools });
         if let Some(next) = page.next {
-            out["NextToken"] = json!(next);
+            out["NextToken"] = json!(crate::request::encode_page_token(&next));
         }
         Ok(out)
     }

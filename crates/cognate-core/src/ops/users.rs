@@ -99,10 +99,16 @@ impl Cognito {
         status: UserStatus,
     ) -> User {
         let now = self.now_ms();
+        // With email/phone as username, Cognito's generated username is the sub itself.
+        let sub = if pool.username_attributes().is_empty() {
+            self.random.uuid_v4()
+        } else {
+            username.clone()
+        };
         User {
             pool_id: pool.id.clone(),
             username,
-            sub: self.random.uuid_v4(),
+            sub,
             attributes,
             status,
             enabled: true,

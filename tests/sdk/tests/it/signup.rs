@@ -281,7 +281,8 @@ async fn confirm_sign_up_unknown_user() {
             .send()
             .await,
         "UserNotFoundException",
-        "User does not exist.",
+        // Observed on AWS (amazon-cognito-identity-js#537, amplify-js#10157):
+        "Username/client id combination not found.",
     );
 }
 
