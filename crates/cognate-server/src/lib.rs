@@ -1,6 +1,8 @@
 //! Cognate's HTTP server: one port serves the Cognito JSON API (`POST /` with
 //! `X-Amz-Target`), JWKS and OpenID discovery per pool, and the development outbox.
 mod compute;
+pub mod declare;
+mod functions;
 mod http;
 
 use anyhow::Context;
@@ -15,7 +17,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
+use cognate_functions::{FunctionDef, FunctionHost, HostOptions};
 pub use compute::BlockingCompute;
+pub use declare::{Declarations, PoolDeclaration};
+pub use functions::function_name;
+use std::collections::BTreeMap;
 
 /// Where Cognate keeps its data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,8 +52,12 @@ pub struct ServeOptions {
     pub issuer_base: Option<String>,
     /// argon2id parameters for new password hashes.
     pub hash_params: HashParams,
-    /// Runs trigger functions; without one, configured triggers fail as missing functions.
+    /// Runs trigger functions instead of the built-in function host.
     pub triggers: Option<Arc<dyn TriggerInvoker>>,
+    /// Functions to host (besides those a `config` declares).
+    pub functions: Vec<FunctionDef>,
+    /// Pools to create or update at start (besides those a `config` declares).
+    pub pools: Vec<PoolDeclaration>,
 }
 
 impl Default for ServeOptions {
@@ -64,6 +74,8 @@ impl Default for ServeOptions {
             issuer_base: None,
             hash_params: HashParams::OWASP,
             triggers: None,
+            functions: Vec::new(),
+            pools: Vec::new(),
         }
     }
 }
@@ -86,6 +98,8 @@ impl std::fmt::Debug for ServeOptions {
 pub struct RunningServer {
     addr: SocketAddr,
     service: Arc<Cognito>,
+    host: Option<FunctionHost>,
+    pool_ids: BTreeMap<String, String>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -104,12 +118,25 @@ impl RunningServer {
         &self.service
     }
 
+    /// The id of a pool declared by name (in the config or the options).
+    pub fn pool_id(&self, name: &str) -> Option<&str> {
+        self.pool_ids.get(name).map(String::as_str)
+    }
+
+    /// Declared pool names and their ids.
+    pub fn pool_ids(&self) -> &BTreeMap<String, String> {
+        &self.pool_ids
+    }
+
     /// Stops accepting requests and waits for in-flight ones to finish.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         let _ = (&mut self.task).await;
+        if let Some(host) = self.host.take() {
+            host.shutdown().await;
+        }
     }
 
     /// Waits until the server stops (it runs until shut down).
@@ -203,6 +230,16 @@ fn open_store(storage: &Storage) -> anyhow::Result<(SqliteStore, Option<PathBuf>
 
 /// Opens the storage, binds the port and starts serving.
 pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
+    // The configuration is read first: a bad one stops the start before any data is touched.
+    let mut decls = Declarations {
+        functions: opts.functions.clone(),
+        pools: opts.pools.clone(),
+    };
+    if let Some(path) = &opts.config {
+        let from_file = declare::from_serverless(path, &opts.stage, &opts.region, &opts.account)?;
+        decls.functions.extend(from_file.functions);
+        decls.pools.extend(from_file.pools);
+    }
     let random: Arc<dyn Random> = Arc::new(OsRandom);
     let (store, dir) = open_store(&opts.storage)?;
     let key = master_key(dir.as_deref(), random.as_ref())?;
@@ -212,7 +249,33 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let issuer_base = opts.issuer_base.clone().unwrap_or_else(|| format!("http://{addr}"));
     let clock: Arc<dyn Clock> = opts.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
-    let triggers: Arc<dyn TriggerInvoker> = opts.triggers.clone().unwrap_or_else(|| Arc::new(NoFunctions));
+    let mut host = None;
+    let triggers: Arc<dyn TriggerInvoker> = match (&opts.triggers, decls.functions.is_empty()) {
+        (Some(t), _) => t.clone(),
+        (None, true) => Arc::new(NoFunctions),
+        (None, false) => {
+            let endpoint = format!("http://{addr}");
+            let env = BTreeMap::from([
+                (
+                    "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER".to_owned(),
+                    endpoint.clone(),
+                ),
+                ("AWS_ENDPOINT_URL_KMS".to_owned(), endpoint),
+            ]);
+            let h = FunctionHost::start(HostOptions {
+                env_for_functions: env,
+                region: opts.region.clone(),
+                account: opts.account.clone(),
+                ..Default::default()
+            })
+            .context("starting the function host")?;
+            for f in &decls.functions {
+                h.register(f.clone());
+            }
+            host = Some(h.clone());
+            Arc::new(functions::HostedTriggers::new(h))
+        }
+    };
     let service = Arc::new(
         Cognito::new(
             Arc::new(store),
@@ -229,6 +292,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         )
         .map_err(|e| anyhow::anyhow!("{e}"))?,
     );
+    let pool_ids = declare::apply_pools(&service, &decls.pools).await?;
     let app = http::router(service.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -242,6 +306,8 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
     Ok(RunningServer {
         addr,
         service,
+        host,
+        pool_ids,
         stop: Some(stop),
         task,
     })
