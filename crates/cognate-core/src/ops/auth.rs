@@ -17,16 +17,16 @@ use std::collections::BTreeMap;
 const AUTH_FLOWS: &str = "Member must satisfy enum value set: [USER_SRP_AUTH, REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, ADMIN_NO_SRP_AUTH, USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, USER_AUTH]";
 
 /// Everything a sign-in needs to know about its request.
-struct SignIn<'a> {
-    pool: &'a UserPool,
-    client: &'a AppClient,
-    params: &'a BTreeMap<String, String>,
+pub(crate) struct SignIn<'a> {
+    pub(crate) pool: &'a UserPool,
+    pub(crate) client: &'a AppClient,
+    pub(crate) params: &'a BTreeMap<String, String>,
     /// InitiateAuth's ClientMetadata: triggers of the first step see it as validationData.
-    validation_data: Option<Map<String, Value>>,
-    ctx: &'a CallContext,
+    pub(crate) validation_data: Option<Map<String, Value>>,
+    pub(crate) ctx: &'a CallContext,
 }
 
-fn to_json_map(m: Option<BTreeMap<String, String>>) -> Option<Map<String, Value>> {
+pub(crate) fn to_json_map(m: Option<BTreeMap<String, String>>) -> Option<Map<String, Value>> {
     m.map(|m| m.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
 }
 
@@ -53,7 +53,8 @@ impl Cognito {
                 self.password_sign_in(&sign_in).await
             }
             "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => self.refresh_sign_in(&sign_in).await,
-            "USER_SRP_AUTH" | "CUSTOM_AUTH" | "USER_AUTH" => Err(Error::invalid_parameter(format!(
+            "CUSTOM_AUTH" => self.start_custom_auth(&sign_in).await,
+            "USER_SRP_AUTH" | "USER_AUTH" => Err(Error::invalid_parameter(format!(
                 "{flow} is not supported by this version of Cognate."
             ))),
             "ADMIN_NO_SRP_AUTH" | "ADMIN_USER_PASSWORD_AUTH" => {
@@ -83,7 +84,8 @@ impl Cognito {
                 self.password_sign_in(&sign_in).await
             }
             "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => self.refresh_sign_in(&sign_in).await,
-            "USER_SRP_AUTH" | "CUSTOM_AUTH" | "USER_AUTH" => Err(Error::invalid_parameter(format!(
+            "CUSTOM_AUTH" => self.start_custom_auth(&sign_in).await,
+            "USER_SRP_AUTH" | "USER_AUTH" => Err(Error::invalid_parameter(format!(
                 "{flow} is not supported by this version of Cognate."
             ))),
             "USER_PASSWORD_AUTH" => Err(Error::invalid_parameter("Initiate Auth method not supported.")),
@@ -101,6 +103,9 @@ impl Cognito {
         let secret_hash = s.params.get("SECRET_HASH").map(String::as_str);
         let Some(user) = self.find_user(s.pool, username).await? else {
             self.check_secret_hash(s.client, username, secret_hash)?;
+            if let Some(migrated) = self.migrate_user_on_sign_in(s, username, password).await? {
+                return self.finish_migrated_sign_in(s, migrated).await;
+            }
             return Err(if s.client.prevent_user_existence_errors() {
                 Error::incorrect_credentials()
             } else {
@@ -180,7 +185,7 @@ impl Cognito {
     }
 
     /// Issues tokens and runs PostAuthentication: the end of every successful sign-in.
-    async fn complete_sign_in(
+    pub(crate) async fn complete_sign_in(
         &self,
         pool: &UserPool,
         client: &AppClient,
@@ -357,6 +362,12 @@ impl Cognito {
                 session.challenge
             )));
         }
+        let metadata = to_json_map(req.str_map("ClientMetadata")?);
+        if name == "CUSTOM_CHALLENGE" {
+            return self
+                .answer_custom_challenge(pool, client, session, &responses, metadata, ctx)
+                .await;
+        }
         let username = responses.get("USERNAME").ok_or_else(|| Error::missing("USERNAME"))?;
         let user = self.require_user(pool, username).await?;
         if user.username != session.username {
@@ -367,7 +378,6 @@ impl Cognito {
             &[username, &user.username],
             responses.get("SECRET_HASH").map(String::as_str),
         )?;
-        let metadata = to_json_map(req.str_map("ClientMetadata")?);
         // A rejected answer leaves the challenge open, as Cognito lets the client retry.
         let outcome = match name.as_str() {
             "NEW_PASSWORD_REQUIRED" => {

@@ -2,7 +2,9 @@
 pub mod admin;
 pub mod auth;
 pub mod clients;
+pub mod custom_auth;
 pub mod groups;
+pub mod migration;
 pub mod pools;
 pub mod users;
 

@@ -399,8 +399,15 @@ impl Cognito {
         let client_id = req.str("ClientId")?;
         let given = req.str("Username")?;
         let (client, pool) = self.client_and_pool(&client_id).await?;
-        let Some(mut user) = self.find_user(&pool, &given).await? else {
-            self.check_secret_hash(&client, &given, req.opt_str("SecretHash")?.as_deref())?;
+        let found = match self.find_user(&pool, &given).await? {
+            Some(u) => Some(u),
+            None => {
+                self.check_secret_hash(&client, &given, req.opt_str("SecretHash")?.as_deref())?;
+                self.migrate_user_on_forgot_password(&pool, &client_id, &given, metadata(&req)?, ctx)
+                    .await?
+            }
+        };
+        let Some(mut user) = found else {
             if client.prevent_user_existence_errors() {
                 // Indistinguishable from a real delivery.
                 let fake = if looks_like_phone(&given) {

@@ -1,0 +1,314 @@
+//! CUSTOM_AUTH: the DefineAuthChallenge → CreateAuthChallenge → VerifyAuthChallengeResponse
+//! loop. The challenge history (`session` in the trigger events) lives in the stored
+//! challenge session between rounds.
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::*;
+use crate::ops::auth::SignIn;
+use crate::ops::clients::flow_allowed;
+use crate::service::{CallContext, Cognito};
+use crate::tokens::TokenSource;
+use crate::triggers::user_attributes_for_trigger;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+/// Who is signing in: a real user, or (with PreventUserExistenceErrors) a name that
+/// matched nobody, for which the triggers run with `userNotFound: true`.
+struct Subject {
+    user: Option<User>,
+    name: String,
+}
+
+impl Subject {
+    fn attributes(&self, pool: &UserPool) -> Map<String, Value> {
+        self.user
+            .as_ref()
+            .map(|u| user_attributes_for_trigger(pool, u))
+            .unwrap_or_default()
+    }
+}
+
+fn invalid_output(trigger: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidLambdaResponseException,
+        format!("Invalid lambda function output : {trigger} response is not valid"),
+    )
+}
+
+impl Cognito {
+    pub(crate) async fn start_custom_auth(&self, s: &SignIn<'_>) -> Result<Value> {
+        if !flow_allowed(s.client, "ALLOW_CUSTOM_AUTH") {
+            return Err(Error::invalid_parameter("CUSTOM_AUTH flow not enabled for this client"));
+        }
+        for t in [
+            "DefineAuthChallenge",
+            "CreateAuthChallenge",
+            "VerifyAuthChallengeResponse",
+        ] {
+            if s.pool.lambda_arn(t).is_none() {
+                return Err(Error::invalid_parameter(
+                    "Custom auth lambda trigger is not configured for the user pool.",
+                ));
+            }
+        }
+        let username = s
+            .params
+            .get("USERNAME")
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| Error::missing("USERNAME"))?;
+        let secret_hash = s.params.get("SECRET_HASH").map(String::as_str);
+        if s.params.get("CHALLENGE_NAME").map(String::as_str) == Some("SRP_A") || s.params.contains_key("SRP_A") {
+            return Err(Error::invalid_parameter(
+                "CUSTOM_AUTH with SRP_A is not supported by this version of Cognate.",
+            ));
+        }
+        let subject = match self.find_user(s.pool, username).await? {
+            Some(user) => {
+                self.check_secret_hash_for_user(s.client, &[username, &user.username], secret_hash)?;
+                if !user.enabled {
+                    return Err(Error::not_authorized("User is disabled."));
+                }
+                if user.status == UserStatus::Unconfirmed {
+                    return Err(Error::new(
+                        ErrorKind::UserNotConfirmedException,
+                        "User is not confirmed.",
+                    ));
+                }
+                Subject {
+                    name: user.username.clone(),
+                    user: Some(user),
+                }
+            }
+            None => {
+                self.check_secret_hash(s.client, username, secret_hash)?;
+                if !s.client.prevent_user_existence_errors() {
+                    return Err(Error::user_not_found());
+                }
+                Subject {
+                    user: None,
+                    name: username.clone(),
+                }
+            }
+        };
+        self.custom_auth_round(s.pool, s.client, &subject, Vec::new(), None, s.ctx)
+            .await
+    }
+
+    /// Runs DefineAuthChallenge on the history and acts on its decision.
+    async fn custom_auth_round(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        subject: &Subject,
+        history: Vec<Value>,
+        client_metadata: Option<Map<String, Value>>,
+        ctx: &CallContext,
+    ) -> Result<Value> {
+        let not_found = subject.user.is_none();
+        let mut request = Map::new();
+        request.insert("userAttributes".into(), Value::Object(subject.attributes(pool)));
+        request.insert("session".into(), Value::Array(history.clone()));
+        if let Some(md) = &client_metadata {
+            request.insert("clientMetadata".into(), Value::Object(md.clone()));
+        }
+        request.insert("userNotFound".into(), json!(not_found));
+        let decision = self
+            .run_trigger(
+                pool,
+                "DefineAuthChallenge",
+                "DefineAuthChallenge_Authentication",
+                "1",
+                &subject.name,
+                Some(&client.client_id),
+                ctx,
+                request,
+                json!({"challengeName": null, "issueTokens": null, "failAuthentication": null}),
+            )
+            .await?
+            .unwrap_or_default();
+        if decision.get("failAuthentication").and_then(Value::as_bool) == Some(true) {
+            return Err(Error::incorrect_credentials());
+        }
+        if decision.get("issueTokens").and_then(Value::as_bool) == Some(true) {
+            // A user that does not exist can never be issued tokens.
+            let Some(user) = &subject.user else {
+                return Err(Error::incorrect_credentials());
+            };
+            return self
+                .complete_sign_in(pool, client, user, TokenSource::Authentication, client_metadata, ctx)
+                .await;
+        }
+        let challenge = match decision.get("challengeName").and_then(Value::as_str) {
+            Some("CUSTOM_CHALLENGE") => "CUSTOM_CHALLENGE",
+            Some(other) => {
+                return Err(Error::invalid_parameter(format!(
+                    "Challenge {other} from DefineAuthChallenge is not supported by this version of Cognate."
+                )));
+            }
+            None => return Err(invalid_output("DefineAuthChallenge")),
+        };
+
+        let mut request = Map::new();
+        request.insert("userAttributes".into(), Value::Object(subject.attributes(pool)));
+        request.insert("challengeName".into(), json!(challenge));
+        request.insert("session".into(), Value::Array(history.clone()));
+        if let Some(md) = &client_metadata {
+            request.insert("clientMetadata".into(), Value::Object(md.clone()));
+        }
+        request.insert("userNotFound".into(), json!(not_found));
+        let created = self
+            .run_trigger(
+                pool,
+                "CreateAuthChallenge",
+                "CreateAuthChallenge_Authentication",
+                "1",
+                &subject.name,
+                Some(&client.client_id),
+                ctx,
+                request,
+                json!({"publicChallengeParameters": null, "privateChallengeParameters": null, "challengeMetadata": null}),
+            )
+            .await?
+            .unwrap_or_default();
+        let string_map = |key: &str| -> Result<Map<String, Value>> {
+            match created.get(key) {
+                None | Some(Value::Null) => Ok(Map::new()),
+                Some(Value::Object(m)) => Ok(m
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.as_str().map(|s| json!(s)).unwrap_or_else(|| json!(v.to_string())),
+                        )
+                    })
+                    .collect()),
+                Some(_) => Err(invalid_output("CreateAuthChallenge")),
+            }
+        };
+        let public = string_map("publicChallengeParameters")?;
+        let private = string_map("privateChallengeParameters")?;
+        let metadata = created.get("challengeMetadata").cloned().unwrap_or(Value::Null);
+
+        let mut data = Map::new();
+        data.insert("history".into(), Value::Array(history));
+        data.insert("private".into(), Value::Object(private));
+        data.insert("metadata".into(), metadata);
+        data.insert("userNotFound".into(), json!(not_found));
+        let session_owner = User {
+            username: subject.name.clone(),
+            ..placeholder_user(pool)
+        };
+        let session = self
+            .start_challenge(
+                pool,
+                client,
+                subject.user.as_ref().unwrap_or(&session_owner),
+                challenge,
+                data,
+            )
+            .await?;
+        let mut params = public;
+        params.insert("USERNAME".into(), json!(subject.name));
+        Ok(json!({ "ChallengeName": challenge, "Session": session, "ChallengeParameters": params }))
+    }
+
+    pub(crate) async fn answer_custom_challenge(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        session: ChallengeSession,
+        responses: &BTreeMap<String, String>,
+        client_metadata: Option<Map<String, Value>>,
+        ctx: &CallContext,
+    ) -> Result<Value> {
+        let username = responses.get("USERNAME").ok_or_else(|| Error::missing("USERNAME"))?;
+        let answer = responses.get("ANSWER").ok_or_else(|| Error::missing("ANSWER"))?;
+        let not_found = session
+            .data
+            .get("userNotFound")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let subject = if not_found {
+            if username != &session.username {
+                return Err(Error::not_authorized("Invalid session for the user."));
+            }
+            self.check_secret_hash(client, username, responses.get("SECRET_HASH").map(String::as_str))?;
+            Subject {
+                user: None,
+                name: session.username.clone(),
+            }
+        } else {
+            let user = self.require_user(pool, username).await?;
+            if user.username != session.username {
+                return Err(Error::not_authorized("Invalid session for the user."));
+            }
+            self.check_secret_hash_for_user(
+                client,
+                &[username, &user.username],
+                responses.get("SECRET_HASH").map(String::as_str),
+            )?;
+            Subject {
+                name: user.username.clone(),
+                user: Some(user),
+            }
+        };
+        let mut request = Map::new();
+        request.insert("userAttributes".into(), Value::Object(subject.attributes(pool)));
+        request.insert(
+            "privateChallengeParameters".into(),
+            session.data.get("private").cloned().unwrap_or_else(|| json!({})),
+        );
+        request.insert("challengeAnswer".into(), json!(answer));
+        if let Some(md) = &client_metadata {
+            request.insert("clientMetadata".into(), Value::Object(md.clone()));
+        }
+        request.insert("userNotFound".into(), json!(not_found));
+        let verdict = self
+            .run_trigger(
+                pool,
+                "VerifyAuthChallengeResponse",
+                "VerifyAuthChallengeResponse_Authentication",
+                "1",
+                &subject.name,
+                Some(&client.client_id),
+                ctx,
+                request,
+                json!({"answerCorrect": null}),
+            )
+            .await?
+            .unwrap_or_default();
+        let correct = verdict.get("answerCorrect").and_then(Value::as_bool).unwrap_or(false);
+        let mut history = session
+            .data
+            .get("history")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        history.push(json!({
+            "challengeName": "CUSTOM_CHALLENGE",
+            "challengeResult": correct,
+            "challengeMetadata": session.data.get("metadata").cloned().unwrap_or(Value::Null),
+        }));
+        self.custom_auth_round(pool, client, &subject, history, client_metadata, ctx)
+            .await
+    }
+}
+
+/// The owner of a challenge session for a name that matched no user.
+fn placeholder_user(pool: &UserPool) -> User {
+    User {
+        pool_id: pool.id.clone(),
+        username: String::new(),
+        sub: String::new(),
+        attributes: BTreeMap::new(),
+        status: UserStatus::Unknown,
+        enabled: true,
+        created_ms: 0,
+        modified_ms: 0,
+        password_hash: None,
+        password_changed_ms: 0,
+        codes: vec![],
+        pending_attributes: BTreeMap::new(),
+        extra: Map::new(),
+        version: 0,
+    }
+}
