@@ -18,6 +18,7 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 use cognate_functions::{FunctionDef, FunctionHost, HostOptions};
+pub use cognate_config;
 pub use compute::BlockingCompute;
 pub use declare::{Declarations, PoolDeclaration};
 pub use functions::function_name;

@@ -1,5 +1,6 @@
 //! The `cognate` command line.
 use crate::{ServeOptions, Storage};
+use cognate_server::cognate_config;
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
 use std::io::Write;
@@ -21,6 +22,67 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Check a serverless.yml the way Serverless Framework v3 does.
+    Validate(ConfigArgs),
+    /// Print the CloudFormation template Serverless Framework v3 would generate.
+    Package(ConfigArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ConfigArgs {
+    /// A serverless.yml, or a folder holding one.
+    #[arg(long)]
+    config: PathBuf,
+    #[arg(long)]
+    stage: Option<String>,
+    #[arg(long)]
+    region: Option<String>,
+}
+
+fn load_options(args: &ConfigArgs) -> cognate_config::LoadOptions {
+    cognate_config::LoadOptions { stage: args.stage.clone(), region: args.region.clone(), ..Default::default() }
+}
+
+/// `cognate validate`: Serverless's messages, warnings on stderr, exit 1 on an error.
+fn validate(args: &ConfigArgs) -> ExitCode {
+    let report = cognate_config::validate(&args.config, &load_options(args));
+    let err = report.render_stderr();
+    if !err.is_empty() {
+        eprint!("{err}");
+    }
+    let out = report.render_stdout();
+    if !out.is_empty() {
+        print!("{out}");
+    }
+    if report.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(report.exit_code().clamp(1, 255) as u8)
+    }
+}
+
+/// `cognate package`: the template on stdout.
+fn package(args: &ConfigArgs) -> ExitCode {
+    let report = cognate_config::validate(&args.config, &load_options(args));
+    if !report.is_ok() {
+        return validate(args);
+    }
+    let result = cognate_config::load(&args.config, &load_options(args))
+        .and_then(|p| cognate_config::package(&p, &cognate_config::PackageOptions::default()));
+    match result {
+        Ok(template) => {
+            let warnings = report.render_stderr();
+            if !warnings.is_empty() {
+                eprint!("{warnings}");
+            }
+            println!("{}", cognate_config::to_template_string(&template));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            print!("{}", e.render_cli());
+            ExitCode::FAILURE
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -74,6 +136,11 @@ where
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    match &cli.command {
+        Command::Validate(args) => return validate(args),
+        Command::Package(args) => return package(args),
+        Command::Serve(_) => {}
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -83,6 +150,7 @@ where
     };
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Validate(_) | Command::Package(_) => unreachable!("handled before the runtime starts"),
     }
 }
 
