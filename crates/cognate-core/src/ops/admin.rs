@@ -163,7 +163,7 @@ impl Cognito {
             }
             user
         };
-        user.password_hash = Some(self.hash(&temporary).await?);
+        self.set_password(&pool, &mut user, &temporary).await?;
         user.password_changed_ms = self.now_ms();
 
         let mut messages = Vec::new();
@@ -288,7 +288,7 @@ impl Cognito {
         let password = req.str("Password")?;
         let permanent = req.opt_bool("Permanent")?.unwrap_or(false);
         check_password(&pool, &password)?;
-        user.password_hash = Some(self.hash(&password).await?);
+        self.set_password(&pool, &mut user, &password).await?;
         user.password_changed_ms = self.now_ms();
         user.status = if permanent {
             UserStatus::Confirmed

@@ -54,7 +54,8 @@ impl Cognito {
             }
             "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => self.refresh_sign_in(&sign_in).await,
             "CUSTOM_AUTH" => self.start_custom_auth(&sign_in).await,
-            "USER_SRP_AUTH" | "USER_AUTH" => Err(Error::invalid_parameter(format!(
+            "USER_SRP_AUTH" => self.start_srp(&sign_in).await,
+            "USER_AUTH" => Err(Error::invalid_parameter(format!(
                 "{flow} is not supported by this version of Cognate."
             ))),
             "ADMIN_NO_SRP_AUTH" | "ADMIN_USER_PASSWORD_AUTH" => {
@@ -85,7 +86,8 @@ impl Cognito {
             }
             "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => self.refresh_sign_in(&sign_in).await,
             "CUSTOM_AUTH" => self.start_custom_auth(&sign_in).await,
-            "USER_SRP_AUTH" | "USER_AUTH" => Err(Error::invalid_parameter(format!(
+            "USER_SRP_AUTH" => self.start_srp(&sign_in).await,
+            "USER_AUTH" => Err(Error::invalid_parameter(format!(
                 "{flow} is not supported by this version of Cognate."
             ))),
             "USER_PASSWORD_AUTH" => Err(Error::invalid_parameter("Initiate Auth method not supported.")),
@@ -158,7 +160,7 @@ impl Cognito {
             .await
     }
 
-    async fn pre_authentication(&self, s: &SignIn<'_>, user: &User) -> Result<()> {
+    pub(crate) async fn pre_authentication(&self, s: &SignIn<'_>, user: &User) -> Result<()> {
         let mut request = Map::new();
         request.insert(
             "userAttributes".into(),
@@ -230,11 +232,27 @@ impl Cognito {
         challenge: &str,
         data: Map<String, Value>,
     ) -> Result<String> {
+        let id = STANDARD.encode(self.random.bytes::<96>());
+        self.start_challenge_with_id(pool, client, user, challenge, data, &id)
+            .await
+    }
+
+    /// Like [`Cognito::start_challenge`] with a chosen session id (SRP keys its session by
+    /// the SECRET_BLOCK, which the client sends back).
+    pub(crate) async fn start_challenge_with_id(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        challenge: &str,
+        data: Map<String, Value>,
+        id: &str,
+    ) -> Result<String> {
         let minutes = client
             .setting("AuthSessionValidity")
             .and_then(Value::as_i64)
             .unwrap_or(3);
-        let id = STANDARD.encode(self.random.bytes::<96>());
+        let id = id.to_owned();
         let session = ChallengeSession {
             id: id.clone(),
             pool_id: pool.id.clone(),
@@ -248,7 +266,12 @@ impl Cognito {
         Ok(id)
     }
 
-    async fn new_password_challenge(&self, pool: &UserPool, client: &AppClient, user: &User) -> Result<Value> {
+    pub(crate) async fn new_password_challenge(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+    ) -> Result<Value> {
         let session = self
             .start_challenge(pool, client, user, "NEW_PASSWORD_REQUIRED", Map::new())
             .await?;
@@ -350,7 +373,13 @@ impl Cognito {
     ) -> Result<Value> {
         let name = req.str("ChallengeName")?;
         let responses = req.str_map("ChallengeResponses")?.unwrap_or_default();
-        let session_id = req.opt_str("Session")?.ok_or_else(|| Error::missing("session"))?;
+        let session_id = match req.opt_str("Session")? {
+            Some(s) => s,
+            None => responses
+                .get("PASSWORD_CLAIM_SECRET_BLOCK")
+                .cloned()
+                .ok_or_else(|| Error::missing("session"))?,
+        };
         let expired = || Error::not_authorized("Invalid session for the user, session is expired.");
         let session = self.store.take_challenge(&session_id).await?.ok_or_else(expired)?;
         if session.pool_id != pool.id || session.client_id != client.client_id || session.expires_ms <= self.now_ms() {
@@ -380,6 +409,10 @@ impl Cognito {
         )?;
         // A rejected answer leaves the challenge open, as Cognito lets the client retry.
         let outcome = match name.as_str() {
+            "PASSWORD_VERIFIER" => {
+                self.answer_password_verifier(pool, client, &session, user, &responses, metadata, ctx)
+                    .await
+            }
             "NEW_PASSWORD_REQUIRED" => {
                 self.answer_new_password(pool, client, user, &responses, metadata, ctx)
                     .await
@@ -421,7 +454,7 @@ impl Cognito {
             user.attributes.insert(k, v);
         }
         crate::attributes::check_required(pool, &user.attributes)?;
-        user.password_hash = Some(self.hash(password).await?);
+        self.set_password(&pool, &mut user, password).await?;
         user.password_changed_ms = self.now_ms();
         user.status = UserStatus::Confirmed;
         self.save_user(pool, &mut user).await?;

@@ -44,7 +44,7 @@ impl Cognito {
         };
         let mut user = user;
         // The password is taken as it is: the pool's policy does not apply to migrated users.
-        user.password_hash = Some(self.hash(password).await?);
+        self.set_password(s.pool, &mut user, password).await?;
         self.insert_migrated(s.pool, &user).await?;
         Ok(Some(user))
     }

@@ -6,6 +6,7 @@ pub mod custom_auth;
 pub mod groups;
 pub mod migration;
 pub mod pools;
+pub mod srp;
 pub mod users;
 
 use crate::error::Result;

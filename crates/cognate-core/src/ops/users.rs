@@ -260,7 +260,7 @@ impl Cognito {
                 self.verify_alias(&pool, &mut user, attr, true).await?;
             }
         }
-        user.password_hash = Some(self.hash(&password).await?);
+        self.set_password(&pool, &mut user, &password).await?;
 
         let mut message = None;
         let mut details = None;
@@ -475,7 +475,7 @@ impl Cognito {
             self.save_user(&pool, &mut user).await?;
             return result.map(|_| json!({}));
         }
-        user.password_hash = Some(self.hash(&password).await?);
+        self.set_password(&pool, &mut user, &password).await?;
         user.password_changed_ms = self.now_ms();
         if matches!(user.status, UserStatus::ResetRequired | UserStatus::ForceChangePassword) {
             user.status = UserStatus::Confirmed;
@@ -507,7 +507,7 @@ impl Cognito {
             return Err(Error::incorrect_credentials());
         }
         check_password(&pool, &proposed)?;
-        user.password_hash = Some(self.hash(&proposed).await?);
+        self.set_password(&pool, &mut user, &proposed).await?;
         user.password_changed_ms = self.now_ms();
         self.save_user(&pool, &mut user).await?;
         Ok(json!({}))

@@ -1,0 +1,181 @@
+//! USER_SRP_AUTH: Cognito's SRP-6a variant. The server keeps a verifier per user (sealed at
+//! rest), answers SRP_A with PASSWORD_VERIFIER, and checks the password claim signature.
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::*;
+use crate::ops::auth::SignIn;
+use crate::ops::clients::flow_allowed;
+use crate::rng::RandomExt;
+use crate::service::{CallContext, Cognito};
+use crate::tokens::TokenSource;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use cognate_crypto::srp;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+const VERIFIER_KEY: &str = "srp_verifier";
+
+impl Cognito {
+    /// Sets a user's password: the argon2id hash for password flows and the SRP verifier.
+    pub(crate) async fn set_password(&self, pool: &UserPool, user: &mut User, password: &str) -> Result<()> {
+        user.password_hash = Some(self.hash(password).await?);
+        let salt: [u8; 16] = self.random.bytes();
+        let verifier = srp::make_verifier(pool.short_id(), &user.username, password, &salt);
+        let plain =
+            json!({"salt": srp::to_hex(&verifier.salt), "verifier": srp::to_hex(&verifier.verifier)}).to_string();
+        let context = format!("{}/{}/srp", pool.id, user.username);
+        let sealed = self.sealer.seal(plain.as_bytes(), context.as_bytes(), self.nonce());
+        user.extra.insert(VERIFIER_KEY.into(), json!(STANDARD.encode(sealed)));
+        user.password_changed_ms = self.now_ms();
+        Ok(())
+    }
+
+    fn srp_verifier(&self, pool: &UserPool, user: &User) -> Option<srp::Verifier> {
+        let sealed = STANDARD.decode(user.extra.get(VERIFIER_KEY)?.as_str()?).ok()?;
+        let context = format!("{}/{}/srp", pool.id, user.username);
+        let plain = self.sealer.open(&sealed, context.as_bytes()).ok()?;
+        let v: Value = serde_json::from_slice(&plain).ok()?;
+        Some(srp::Verifier {
+            salt: srp::from_hex(v.get("salt")?.as_str()?).ok()?,
+            verifier: srp::from_hex(v.get("verifier")?.as_str()?).ok()?,
+        })
+    }
+
+    pub(crate) async fn start_srp(&self, s: &SignIn<'_>) -> Result<Value> {
+        if !flow_allowed(s.client, "ALLOW_USER_SRP_AUTH") {
+            return Err(Error::invalid_parameter(
+                "USER_SRP_AUTH flow not enabled for this client",
+            ));
+        }
+        let username = s
+            .params
+            .get("USERNAME")
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| Error::missing("USERNAME"))?;
+        let srp_a = s.params.get("SRP_A").ok_or_else(|| Error::missing("SRP_A"))?;
+        let a = srp::parse_srp_a(srp_a).map_err(|_| Error::invalid_parameter("Invalid SRP_A value."))?;
+        let secret_hash = s.params.get("SECRET_HASH").map(String::as_str);
+        let user = match self.find_user(s.pool, username).await? {
+            Some(u) => {
+                self.check_secret_hash_for_user(s.client, &[username, &u.username], secret_hash)?;
+                u
+            }
+            None => {
+                self.check_secret_hash(s.client, username, secret_hash)?;
+                return Err(if s.client.prevent_user_existence_errors() {
+                    Error::incorrect_credentials()
+                } else {
+                    Error::user_not_found()
+                });
+            }
+        };
+        if !user.enabled {
+            return Err(Error::not_authorized("User is disabled."));
+        }
+        self.pre_authentication(s, &user).await?;
+        let Some(verifier) = self.srp_verifier(s.pool, &user) else {
+            // Users without a verifier (no password yet) cannot use SRP.
+            return Err(Error::incorrect_credentials());
+        };
+        let b: [u8; 32] = self.random.bytes();
+        let challenge = srp::server_challenge(&verifier, &b).map_err(Error::internal)?;
+        let secret_block = srp::encode_secret_block(&self.random.bytes::<64>());
+        let b_context = format!("{}/{}/srp-b", s.pool.id, user.username);
+        let mut data = Map::new();
+        data.insert("A".into(), json!(a.to_hex()));
+        data.insert(
+            "b".into(),
+            json!(STANDARD.encode(self.sealer.seal(&b, b_context.as_bytes(), self.nonce()))),
+        );
+        data.insert("secretBlock".into(), json!(secret_block));
+        let session = self
+            .start_challenge_with_id(s.pool, s.client, &user, "PASSWORD_VERIFIER", data, &secret_block)
+            .await?;
+        Ok(json!({
+            "ChallengeName": "PASSWORD_VERIFIER",
+            "Session": session,
+            "ChallengeParameters": {
+                "SALT": verifier.salt_hex(),
+                "SECRET_BLOCK": secret_block,
+                "SRP_B": challenge.srp_b_hex(),
+                "USERNAME": user.username,
+                "USER_ID_FOR_SRP": user.username,
+            }
+        }))
+    }
+
+    pub(crate) async fn answer_password_verifier(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        session: &ChallengeSession,
+        user: User,
+        responses: &BTreeMap<String, String>,
+        client_metadata: Option<Map<String, Value>>,
+        ctx: &CallContext,
+    ) -> Result<Value> {
+        let get = |k: &str| responses.get(k).ok_or_else(|| Error::missing(k));
+        let block = get("PASSWORD_CLAIM_SECRET_BLOCK")?;
+        let signature = get("PASSWORD_CLAIM_SIGNATURE")?;
+        let timestamp = get("TIMESTAMP")?;
+        let expected_block = session
+            .data
+            .get("secretBlock")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !cognate_crypto::ct_eq(block.as_bytes(), expected_block.as_bytes()) {
+            return Err(Error::not_authorized("Incorrect username or password."));
+        }
+        let verifier = self
+            .srp_verifier(pool, &user)
+            .ok_or_else(Error::incorrect_credentials)?;
+        let a = session
+            .data
+            .get("A")
+            .and_then(Value::as_str)
+            .and_then(|h| srp::parse_srp_a(h).ok())
+            .ok_or_else(|| Error::internal("challenge session without SRP_A"))?;
+        let b_context = format!("{}/{}/srp-b", pool.id, user.username);
+        let b_sealed = session
+            .data
+            .get("b")
+            .and_then(Value::as_str)
+            .and_then(|s| STANDARD.decode(s).ok())
+            .ok_or_else(|| Error::internal("challenge session without b"))?;
+        let b_plain = self
+            .sealer
+            .open(&b_sealed, b_context.as_bytes())
+            .map_err(Error::internal)?;
+        let b: [u8; 32] = b_plain.as_slice().try_into().map_err(Error::internal)?;
+        let challenge = srp::server_challenge(&verifier, &b).map_err(Error::internal)?;
+        let ok = srp::verify_password_claim(
+            pool.short_id(),
+            &user.username,
+            &verifier,
+            &a,
+            &challenge,
+            block,
+            timestamp,
+            signature,
+        )
+        .unwrap_or(false);
+        if !ok {
+            return Err(Error::incorrect_credentials());
+        }
+        match user.status {
+            UserStatus::Unconfirmed => Err(Error::new(
+                ErrorKind::UserNotConfirmedException,
+                "User is not confirmed.",
+            )),
+            UserStatus::ResetRequired => Err(Error::new(
+                ErrorKind::PasswordResetRequiredException,
+                "Password reset required for the user",
+            )),
+            UserStatus::ForceChangePassword => self.new_password_challenge(pool, client, &user).await,
+            _ => {
+                self.complete_sign_in(pool, client, &user, TokenSource::Authentication, client_metadata, ctx)
+                    .await
+            }
+        }
+    }
+}
