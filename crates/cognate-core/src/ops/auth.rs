@@ -454,7 +454,7 @@ impl Cognito {
             user.attributes.insert(k, v);
         }
         crate::attributes::check_required(pool, &user.attributes)?;
-        self.set_password(&pool, &mut user, password).await?;
+        self.set_password(pool, &mut user, password).await?;
         user.password_changed_ms = self.now_ms();
         user.status = UserStatus::Confirmed;
         self.save_user(pool, &mut user).await?;

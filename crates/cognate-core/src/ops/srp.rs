@@ -104,6 +104,7 @@ impl Cognito {
         }))
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn answer_password_verifier(
         &self,
         pool: &UserPool,
