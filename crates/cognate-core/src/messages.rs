@@ -3,7 +3,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::model::*;
 use crate::rng::RandomExt;
 use crate::service::{CallContext, Cognito};
-use crate::triggers::user_attributes_for_trigger;
+use crate::triggers::{envelope, user_attributes_for_trigger};
+use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
 pub const SIGN_UP_CODE_TTL_MS: i64 = 24 * 3600 * 1000;
@@ -55,6 +56,26 @@ impl Channel {
             Channel::Sms => "SMS",
         }
     }
+}
+
+/// Encrypts codes for custom sender triggers (an AWS Encryption SDK message under the
+/// pool's KMS key, as Cognito does).
+#[async_trait]
+pub trait CodeEncryptor: Send + Sync + 'static {
+    async fn encrypt_code(&self, key_id: &str, pool_id: &str, plaintext: &str) -> Result<String>;
+}
+
+/// Where rendered messages go: the development outbox, or real delivery (SMTP, SMS).
+#[async_trait]
+pub trait MessageSink: Send + Sync + 'static {
+    async fn send(&self, message: &OutboxMessage) -> Result<()>;
+}
+
+/// A message ready to go: for Cognate to deliver, or for a custom sender trigger.
+#[derive(Debug, Clone)]
+pub enum Delivery {
+    Message(OutboxMessage),
+    CustomSender { function_arn: String, event: Value },
 }
 
 /// Masks a destination the way Cognito's CodeDeliveryDetails do.
@@ -194,10 +215,69 @@ impl Cognito {
         self.deliver(message).await
     }
 
-    /// Records a rendered message in the outbox.
-    pub async fn deliver(&self, message: OutboxMessage) -> Result<()> {
-        self.store.push_message(&message).await?;
-        Ok(())
+    /// Sends a rendered message. Custom senders are invoked asynchronously, as Cognito does:
+    /// their failure is logged and never fails the operation.
+    pub async fn deliver(&self, delivery: Delivery) -> Result<()> {
+        match delivery {
+            Delivery::Message(m) => self.sink.send(&m).await,
+            Delivery::CustomSender { function_arn, event } => {
+                self.triggers.invoke_async(&function_arn, event).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// The custom sender event for a message, when the pool configures one for its channel.
+    async fn custom_sender(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        out: &Outgoing<'_>,
+        ctx: &CallContext,
+    ) -> Result<Option<Delivery>> {
+        let (trigger, kind) = match out.channel {
+            Channel::Email => ("CustomEmailSender", "customEmailSenderRequestV1"),
+            Channel::Sms => ("CustomSMSSender", "customSMSSenderRequestV1"),
+        };
+        let Some(function_arn) = pool.lambda_arn(trigger) else {
+            return Ok(None);
+        };
+        let key = pool
+            .setting("LambdaConfig")
+            .and_then(|l| l.get("KMSKeyID"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidUserPoolConfigurationException,
+                    "KMSKeyID is not configured.",
+                )
+            })?;
+        let encryptor = self
+            .encryptor
+            .as_ref()
+            .ok_or_else(|| Error::internal("no code encryptor configured for custom sender triggers"))?;
+        // Temporary passwords are HTML-escaped before encryption, as Cognito does.
+        let plaintext = if out.kind == MessageKind::AdminCreateUser {
+            out.code.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+        } else {
+            out.code.clone()
+        };
+        let code = encryptor.encrypt_code(key, &pool.id, &plaintext).await?;
+        let source = format!("{trigger}_{}", out.kind.suffix());
+        let mut event = envelope(pool, "1", &source, &user.username, out.client_id, ctx);
+        event.insert(
+            "request".into(),
+            json!({
+                "type": kind,
+                "code": code,
+                "clientMetadata": out.client_metadata.clone().map(Value::Object).unwrap_or(Value::Null),
+                "userAttributes": user_attributes_for_trigger(pool, user),
+            }),
+        );
+        Ok(Some(Delivery::CustomSender {
+            function_arn,
+            event: Value::Object(event),
+        }))
     }
 
     /// Renders a message: runs CustomMessage when configured and substitutes the
@@ -208,7 +288,10 @@ impl Cognito {
         user: &User,
         out: Outgoing<'_>,
         ctx: &CallContext,
-    ) -> Result<OutboxMessage> {
+    ) -> Result<Delivery> {
+        if let Some(d) = self.custom_sender(pool, user, &out, ctx).await? {
+            return Ok(d);
+        }
         let (mut subject, mut email, mut sms) = templates(pool, out.kind);
         let source = format!("CustomMessage_{}", out.kind.suffix());
         let mut request = Map::new();
@@ -280,7 +363,7 @@ impl Cognito {
             username: user.username.clone(),
             created_ms: self.now_ms(),
         };
-        Ok(message)
+        Ok(Delivery::Message(message))
     }
 }
 
@@ -337,4 +420,16 @@ pub fn recovery_channel(pool: &UserPool, user: &User) -> Option<(Channel, String
         }
     }
     None
+}
+
+/// The development outbox: messages are kept in the store and listed by
+/// `GET /_cognate/messages`.
+pub struct StoreOutbox(pub std::sync::Arc<dyn crate::store::Store>);
+
+#[async_trait]
+impl MessageSink for StoreOutbox {
+    async fn send(&self, message: &OutboxMessage) -> Result<()> {
+        self.0.push_message(message).await?;
+        Ok(())
+    }
 }

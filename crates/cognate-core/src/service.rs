@@ -44,6 +44,8 @@ pub struct Cognito {
     pub(crate) triggers: Arc<dyn TriggerInvoker>,
     pub(crate) sealer: Sealer,
     pub(crate) settings: Settings,
+    pub(crate) sink: Arc<dyn crate::messages::MessageSink>,
+    pub(crate) encryptor: Option<Arc<dyn crate::messages::CodeEncryptor>>,
     keys: Mutex<HashMap<String, Arc<PoolKeys>>>,
 }
 
@@ -67,7 +69,10 @@ impl Cognito {
         settings: Settings,
     ) -> Result<Self> {
         let sealer = Sealer::new(master_key).map_err(Error::internal)?;
+        let sink = Arc::new(crate::messages::StoreOutbox(store.clone()));
         Ok(Self {
+            sink,
+            encryptor: None,
             store,
             clock,
             random,
@@ -77,6 +82,18 @@ impl Cognito {
             settings,
             keys: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Sends messages somewhere other than the development outbox.
+    pub fn with_message_sink(mut self, sink: Arc<dyn crate::messages::MessageSink>) -> Self {
+        self.sink = sink;
+        self
+    }
+
+    /// Encrypts codes for custom sender triggers.
+    pub fn with_code_encryptor(mut self, encryptor: Arc<dyn crate::messages::CodeEncryptor>) -> Self {
+        self.encryptor = Some(encryptor);
+        self
     }
 
     pub fn settings(&self) -> &Settings {

@@ -98,6 +98,11 @@ pub trait Store: Send + Sync + 'static {
     /// Stores `sealed` unless a value exists; returns the value that is stored now.
     async fn put_secret_if_absent(&self, scope: &str, name: &str, sealed: &[u8]) -> StoreResult<Vec<u8>>;
 
+    /// Every secret of a scope, ordered by name.
+    async fn list_secrets(&self, scope: &str) -> StoreResult<Vec<(String, Vec<u8>)>>;
+    /// Deletes a secret; returns whether it existed.
+    async fn delete_secret(&self, scope: &str, name: &str) -> StoreResult<bool>;
+
     // Outbox
     async fn push_message(&self, message: &OutboxMessage) -> StoreResult<()>;
     async fn list_messages(&self, to: Option<&str>) -> StoreResult<Vec<OutboxMessage>>;

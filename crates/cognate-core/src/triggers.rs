@@ -79,6 +79,31 @@ fn sdk_version(ctx: &CallContext) -> String {
         .unwrap_or_else(|| "aws-sdk-unknown-unknown".to_owned())
 }
 
+/// The members every trigger event starts with.
+pub(crate) fn envelope(
+    pool: &UserPool,
+    version: &str,
+    trigger_source: &str,
+    user_name: &str,
+    client_id: Option<&str>,
+    ctx: &CallContext,
+) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("version".into(), json!(version));
+    m.insert("triggerSource".into(), json!(trigger_source));
+    m.insert("region".into(), json!(pool.region()));
+    m.insert("userPoolId".into(), json!(pool.id));
+    m.insert("userName".into(), json!(user_name));
+    m.insert(
+        "callerContext".into(),
+        json!({
+            "awsSdkVersion": sdk_version(ctx),
+            "clientId": client_id.unwrap_or(CLIENT_ID_NOT_APPLICABLE),
+        }),
+    );
+    m
+}
+
 impl Cognito {
     /// Invokes `trigger` (a LambdaConfig key) if the pool configures it, returning the
     /// handler's `response` object; `Ok(None)` when the trigger is not configured.
@@ -129,19 +154,10 @@ impl Cognito {
         let Some(arn) = pool.lambda_arn(config_key) else {
             return Ok(None);
         };
-        let event = json!({
-            "version": version,
-            "triggerSource": trigger_source,
-            "region": pool.region(),
-            "userPoolId": pool.id,
-            "userName": user_name,
-            "callerContext": {
-                "awsSdkVersion": sdk_version(ctx),
-                "clientId": client_id.unwrap_or(CLIENT_ID_NOT_APPLICABLE),
-            },
-            "request": request,
-            "response": response,
-        });
+        let mut event = envelope(pool, version, trigger_source, user_name, client_id, ctx);
+        event.insert("request".into(), Value::Object(request));
+        event.insert("response".into(), response);
+        let event = Value::Object(event);
         match self.triggers.invoke(&arn, event).await {
             Ok(Value::Object(mut out)) => match out.remove("response") {
                 Some(Value::Object(r)) => Ok(Some(r)),

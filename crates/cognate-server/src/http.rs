@@ -16,9 +16,17 @@ const MAX_BODY: usize = 1024 * 1024;
 const COGNITO_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 const JSON_11: &str = "application/x-amz-json-1.1";
 
-type Shared = Arc<Cognito>;
+const KMS_PREFIX: &str = "TrentService.";
 
-pub fn router(service: Shared) -> Router {
+/// What the routes share.
+pub struct AppState {
+    pub service: Arc<Cognito>,
+    pub kms: Arc<cognate_kms::Kms>,
+}
+
+type Shared = Arc<AppState>;
+
+pub fn router(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
@@ -31,7 +39,7 @@ pub fn router(service: Shared) -> Router {
         .route("/_cognate/messages", get(messages))
         .route("/_cognate/health", get(|| async { "ok" }))
         .layer(cors)
-        .with_state(service)
+        .with_state(Arc::new(state))
 }
 
 fn request_id() -> String {
@@ -73,7 +81,8 @@ fn error_response(e: &Error) -> Response {
     )
 }
 
-async fn api(State(service): State<Shared>, headers: HeaderMap, body: Body) -> Response {
+async fn api(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Response {
+    let service = &state.service;
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -89,6 +98,17 @@ async fn api(State(service): State<Shared>, headers: HeaderMap, body: Body) -> R
             );
         }
     };
+    if let Some(operation) = target.strip_prefix(KMS_PREFIX) {
+        let r = state.kms.handle(operation, &bytes).await;
+        let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut resp = (status, r.body).into_response();
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_11));
+        if let Some(t) = r.error_type.and_then(|t| HeaderValue::from_str(t).ok()) {
+            resp.headers_mut().insert("x-amzn-errortype", t);
+        }
+        return resp;
+    }
     let Some(operation) = target.strip_prefix(COGNITO_PREFIX) else {
         let e = Error::new(
             ErrorKind::UnknownOperationException,
@@ -133,8 +153,8 @@ async fn api(State(service): State<Shared>, headers: HeaderMap, body: Body) -> R
     }
 }
 
-async fn jwks(State(service): State<Shared>, Path(pool_id): Path<String>) -> Response {
-    match service.jwks(&pool_id).await {
+async fn jwks(State(state): State<Shared>, Path(pool_id): Path<String>) -> Response {
+    match state.service.jwks(&pool_id).await {
         Ok(v) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json")],
@@ -154,7 +174,8 @@ fn not_found(pool_id: &str) -> Response {
         .into_response()
 }
 
-async fn openid_configuration(State(service): State<Shared>, Path(pool_id): Path<String>) -> Response {
+async fn openid_configuration(State(state): State<Shared>, Path(pool_id): Path<String>) -> Response {
+    let service = &state.service;
     if service.pool(&pool_id).await.is_err() {
         return not_found(&pool_id);
     }
@@ -182,8 +203,8 @@ struct MessagesQuery {
     to: Option<String>,
 }
 
-async fn messages(State(service): State<Shared>, Query(q): Query<MessagesQuery>) -> Response {
-    match service.store().list_messages(q.to.as_deref()).await {
+async fn messages(State(state): State<Shared>, Query(q): Query<MessagesQuery>) -> Response {
+    match state.service.store().list_messages(q.to.as_deref()).await {
         Ok(list) => {
             let items: Vec<Value> = list
                 .into_iter()

@@ -4,6 +4,7 @@ mod compute;
 pub mod declare;
 mod functions;
 mod http;
+mod kms;
 
 use anyhow::Context;
 use cognate_core::clock::{Clock, SystemClock};
@@ -17,8 +18,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
-use cognate_functions::{FunctionDef, FunctionHost, HostOptions};
 pub use cognate_config;
+use cognate_functions::{FunctionDef, FunctionHost, HostOptions};
 pub use compute::BlockingCompute;
 pub use declare::{Declarations, PoolDeclaration};
 pub use functions::function_name;
@@ -277,9 +278,17 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
             Arc::new(functions::HostedTriggers::new(h))
         }
     };
+    let store: Arc<dyn cognate_core::store::Store> = Arc::new(store);
+    let kms = Arc::new(cognate_kms::Kms::new(
+        cognate_kms::MasterKey::new(cognate_crypto::sha256(&[b"cognate-kms:".as_slice(), &key].concat())),
+        Arc::new(kms::StoreKeyStore(store.clone())),
+        opts.region.clone(),
+        opts.account.clone(),
+        Arc::new(cognate_kms::SystemRandomSource),
+    ));
     let service = Arc::new(
         Cognito::new(
-            Arc::new(store),
+            store,
             clock,
             random,
             Arc::new(BlockingCompute::new(opts.hash_params)),
@@ -291,10 +300,14 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
                 issuer_base,
             },
         )
-        .map_err(|e| anyhow::anyhow!("{e}"))?,
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .with_code_encryptor(Arc::new(kms::KmsEncryptor(kms.clone()))),
     );
     let pool_ids = declare::apply_pools(&service, &decls.pools).await?;
-    let app = http::router(service.clone());
+    let app = http::router(http::AppState {
+        service: service.clone(),
+        kms,
+    });
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let server = axum::serve(listener, app).with_graceful_shutdown(async move {

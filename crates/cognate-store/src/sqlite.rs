@@ -769,6 +769,29 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn list_secrets(&self, scope: &str) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        let scope = scope.to_owned();
+        self.read(move |c| {
+            let mut st = c
+                .prepare("SELECT name, value FROM secrets WHERE scope = ?1 ORDER BY name")
+                .map_err(backend)?;
+            let rows = st.query_map([scope], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn delete_secret(&self, scope: &str, name: &str) -> StoreResult<bool> {
+        let (scope, name) = (scope.to_owned(), name.to_owned());
+        self.write(move |c| {
+            let n = c
+                .execute("DELETE FROM secrets WHERE scope = ?1 AND name = ?2", [scope, name])
+                .map_err(backend)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
     async fn push_message(&self, message: &OutboxMessage) -> StoreResult<()> {
         let (to, data) = (message.to.clone(), to_json(message)?);
         self.write(move |c| {

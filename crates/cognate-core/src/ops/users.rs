@@ -534,7 +534,7 @@ impl Cognito {
         client_id: Option<&str>,
         client_metadata: Option<Map<String, Value>>,
         ctx: &CallContext,
-    ) -> Result<(Vec<Value>, Vec<OutboxMessage>)> {
+    ) -> Result<(Vec<Value>, Vec<Delivery>)> {
         let require_before: Vec<String> = pool
             .setting("UserAttributeUpdateSettings")
             .and_then(|u| u.get("AttributesRequireVerificationBeforeUpdate"))
