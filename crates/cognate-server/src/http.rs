@@ -22,6 +22,8 @@ const KMS_PREFIX: &str = "TrentService.";
 pub struct AppState {
     pub service: Arc<Cognito>,
     pub kms: Arc<cognate_kms::Kms>,
+    /// Whether `GET /_cognate/messages` is served (development profile only).
+    pub outbox: bool,
 }
 
 type Shared = Arc<AppState>;
@@ -204,6 +206,13 @@ struct MessagesQuery {
 }
 
 async fn messages(State(state): State<Shared>, Query(q): Query<MessagesQuery>) -> Response {
+    if !state.outbox {
+        return (
+            StatusCode::NOT_FOUND,
+            "the outbox exists only in the development profile",
+        )
+            .into_response();
+    }
     match state.service.store().list_messages(q.to.as_deref()).await {
         Ok(list) => {
             let items: Vec<Value> = list

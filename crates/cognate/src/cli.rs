@@ -1,7 +1,7 @@
 //! The `cognate` command line.
 use crate::{ServeOptions, Storage};
-use cognate_server::cognate_config;
 use clap::{Parser, Subcommand};
+use cognate_server::cognate_config;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
@@ -40,7 +40,11 @@ struct ConfigArgs {
 }
 
 fn load_options(args: &ConfigArgs) -> cognate_config::LoadOptions {
-    cognate_config::LoadOptions { stage: args.stage.clone(), region: args.region.clone(), ..Default::default() }
+    cognate_config::LoadOptions {
+        stage: args.stage.clone(),
+        region: args.region.clone(),
+        ..Default::default()
+    }
 }
 
 /// `cognate validate`: Serverless's messages, warnings on stderr, exit 1 on an error.
@@ -113,6 +117,21 @@ struct ServeArgs {
     /// instead of this server's URL.
     #[arg(long)]
     aws_issuer: bool,
+    /// `development` records email and SMS in the outbox (GET /_cognate/messages);
+    /// `production` delivers them (SMTP, SMS webhook).
+    #[arg(long, default_value = "development", value_parser = ["development", "production"])]
+    profile: String,
+    /// SMTP server for the production profile: smtp://[user:pass@]host[:port],
+    /// smtp+starttls://… or smtps://….
+    #[arg(long, env = "COGNATE_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// The From address of emails.
+    #[arg(long, env = "COGNATE_SMTP_FROM", default_value = "no-reply@verificationemail.com")]
+    smtp_from: String,
+    /// SMS delivery for the production profile: messages are POSTed as JSON
+    /// ({"to","body","pool_id","trigger_source"}) to this URL.
+    #[arg(long, env = "COGNATE_SMS_WEBHOOK")]
+    sms_webhook: Option<String>,
 }
 
 pub fn main_with_args<I, T>(args: I) -> ExitCode
@@ -162,7 +181,22 @@ async fn serve(args: ServeArgs) -> ExitCode {
     } else {
         Storage::Data(args.data.unwrap_or_else(|| PathBuf::from(".cognate")))
     };
+    let smtp = match args
+        .smtp_url
+        .as_deref()
+        .map(|u| cognate_server::delivery::SmtpSettings::from_url(u, &args.smtp_from))
+    {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let opts = ServeOptions {
+        production: args.profile == "production",
+        smtp,
+        sms_webhook: args.sms_webhook,
         host: args.host,
         port: args.port,
         storage,
