@@ -2,6 +2,7 @@
 //! `X-Amz-Target`), JWKS and OpenID discovery per pool, and the development outbox.
 mod compute;
 pub mod declare;
+pub mod delivery;
 mod functions;
 mod http;
 mod kms;
@@ -9,6 +10,7 @@ mod kms;
 use anyhow::Context;
 use cognate_core::clock::{Clock, SystemClock};
 use cognate_core::rng::{OsRandom, Random};
+use cognate_core::store::Store;
 use cognate_core::triggers::{NoFunctions, TriggerInvoker};
 use cognate_core::{Cognito, Settings};
 use cognate_crypto::password::HashParams;
@@ -60,6 +62,13 @@ pub struct ServeOptions {
     pub functions: Vec<FunctionDef>,
     /// Pools to create or update at start (besides those a `config` declares).
     pub pools: Vec<PoolDeclaration>,
+    /// The production profile delivers email and SMS for real and has no development
+    /// outbox endpoint; the default (development) profile records messages in the outbox.
+    pub production: bool,
+    /// Email delivery (production profile).
+    pub smtp: Option<delivery::SmtpSettings>,
+    /// SMS delivery: messages are POSTed as JSON to this URL (production profile).
+    pub sms_webhook: Option<String>,
 }
 
 impl Default for ServeOptions {
@@ -78,6 +87,9 @@ impl Default for ServeOptions {
             triggers: None,
             functions: Vec::new(),
             pools: Vec::new(),
+            production: false,
+            smtp: None,
+            sms_webhook: None,
         }
     }
 }
@@ -102,6 +114,8 @@ pub struct RunningServer {
     service: Arc<Cognito>,
     host: Option<FunctionHost>,
     pool_ids: BTreeMap<String, String>,
+    declared: declare::Applied,
+    kms_keys: Vec<String>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -128,6 +142,21 @@ impl RunningServer {
     /// Declared pool names and their ids.
     pub fn pool_ids(&self) -> &BTreeMap<String, String> {
         &self.pool_ids
+    }
+
+    /// The id of an `AWS::Cognito::UserPoolClient` of the config, by logical id.
+    pub fn client_id(&self, logical_id: &str) -> Option<&str> {
+        self.declared.client_ids.get(logical_id).map(String::as_str)
+    }
+
+    /// The physical id (what `Ref` gives) of a resource of the config, by logical id.
+    pub fn resource_id(&self, logical_id: &str) -> Option<&str> {
+        self.declared.resource_ids.get(logical_id).map(String::as_str)
+    }
+
+    /// The ARNs of the config's `AWS::KMS::Key` resources.
+    pub fn kms_keys(&self) -> &[String] {
+        &self.kms_keys
     }
 
     /// Stops accepting requests and waits for in-flight ones to finish.
@@ -207,25 +236,48 @@ fn write_private(path: &std::path::Path, data: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn open_store(storage: &Storage) -> anyhow::Result<(SqliteStore, Option<PathBuf>)> {
+/// Opens the configured storage and finds the master key that goes with it.
+async fn open_store(storage: &Storage, random: &dyn Random) -> anyhow::Result<(Arc<dyn Store>, [u8; 32])> {
+    let sqlite = |path: &std::path::Path, dir: &std::path::Path| -> anyhow::Result<(Arc<dyn Store>, [u8; 32])> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating data folder {}", dir.display()))?;
+        let store = SqliteStore::open(path).with_context(|| format!("opening {}", path.display()))?;
+        Ok((Arc::new(store), master_key(Some(dir), random)?))
+    };
     match storage {
-        Storage::Memory => Ok((SqliteStore::memory()?, None)),
-        Storage::Data(dir) => {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating data folder {}", dir.display()))?;
-            Ok((SqliteStore::open(&dir.join("cognate.db"))?, Some(dir.clone())))
+        Storage::Memory => Ok((Arc::new(SqliteStore::memory()?), master_key(None, random)?)),
+        Storage::Data(dir) => sqlite(&dir.join("cognate.db"), dir),
+        Storage::Database(url) if url.starts_with("sqlite://") => {
+            let path = PathBuf::from(&url["sqlite://".len()..]);
+            let dir = path
+                .parent()
+                .map(|p| p.to_path_buf())
+                .unwrap_or_else(|| PathBuf::from("."));
+            sqlite(&path, &dir)
+        }
+        Storage::Database(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let store: Arc<dyn Store> = Arc::new(
+                cognate_store::PostgresStore::connect(url)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("connecting to PostgreSQL: {e}"))?,
+            );
+            let key = match std::env::var("COGNATE_MASTER_KEY") {
+                Ok(hex) => parse_hex_key(&hex)?,
+                Err(_) => {
+                    // Nodes sharing the database must share the key: without COGNATE_MASTER_KEY
+                    // the first node stores one in the database (weaker: key beside the data).
+                    tracing::warn!("COGNATE_MASTER_KEY is not set: keeping the master key in the database");
+                    let fresh = random_key(random);
+                    let stored = store.put_secret_if_absent("cognate", "master-key", &fresh).await?;
+                    stored
+                        .as_slice()
+                        .try_into()
+                        .context("the stored master key is not 32 bytes")?
+                }
+            };
+            Ok((store, key))
         }
         Storage::Database(url) => {
-            if let Some(path) = url.strip_prefix("sqlite://") {
-                let path = PathBuf::from(path);
-                let dir = path
-                    .parent()
-                    .map(|p| p.to_path_buf())
-                    .unwrap_or_else(|| PathBuf::from("."));
-                std::fs::create_dir_all(&dir)?;
-                Ok((SqliteStore::open(&path)?, Some(dir)))
-            } else {
-                anyhow::bail!("unsupported database URL {url:?}: this version of Cognate supports sqlite:// URLs")
-            }
+            anyhow::bail!("unsupported database URL {url:?}: use postgres://… or sqlite:///path/to/file.db")
         }
     }
 }
@@ -236,15 +288,17 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
     let mut decls = Declarations {
         functions: opts.functions.clone(),
         pools: opts.pools.clone(),
+        ..Default::default()
     };
     if let Some(path) = &opts.config {
         let from_file = declare::from_serverless(path, &opts.stage, &opts.region, &opts.account)?;
         decls.functions.extend(from_file.functions);
         decls.pools.extend(from_file.pools);
+        decls.stack = from_file.stack;
+        decls.kms_keys.extend(from_file.kms_keys);
     }
     let random: Arc<dyn Random> = Arc::new(OsRandom);
-    let (store, dir) = open_store(&opts.storage)?;
-    let key = master_key(dir.as_deref(), random.as_ref())?;
+    let (store, key) = open_store(&opts.storage, random.as_ref()).await?;
     let listener = tokio::net::TcpListener::bind((opts.host.as_str(), opts.port))
         .await
         .with_context(|| format!("binding {}:{}", opts.host, opts.port))?;
@@ -278,7 +332,6 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
             Arc::new(functions::HostedTriggers::new(h))
         }
     };
-    let store: Arc<dyn cognate_core::store::Store> = Arc::new(store);
     let kms = Arc::new(cognate_kms::Kms::new(
         cognate_kms::MasterKey::new(cognate_crypto::sha256(&[b"cognate-kms:".as_slice(), &key].concat())),
         Arc::new(kms::StoreKeyStore(store.clone())),
@@ -286,27 +339,44 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         opts.account.clone(),
         Arc::new(cognate_kms::SystemRandomSource),
     ));
-    let service = Arc::new(
-        Cognito::new(
-            store,
-            clock,
-            random,
-            Arc::new(BlockingCompute::new(opts.hash_params)),
-            triggers,
-            &key,
-            Settings {
-                region: opts.region.clone(),
-                account: opts.account.clone(),
-                issuer_base,
-            },
-        )
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .with_code_encryptor(Arc::new(kms::KmsEncryptor(kms.clone()))),
-    );
-    let pool_ids = declare::apply_pools(&service, &decls.pools).await?;
+    let service = Cognito::new(
+        store,
+        clock,
+        random,
+        Arc::new(BlockingCompute::new(opts.hash_params)),
+        triggers,
+        &key,
+        Settings {
+            region: opts.region.clone(),
+            account: opts.account.clone(),
+            issuer_base,
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?
+    .with_code_encryptor(Arc::new(kms::KmsEncryptor(kms.clone())));
+    let service = if opts.production {
+        service.with_message_sink(Arc::new(delivery::RealDelivery::new(
+            opts.smtp.clone(),
+            opts.sms_webhook.clone(),
+        )?))
+    } else {
+        service
+    };
+    let service = Arc::new(service);
+    let declared = match declare::apply(&service, &decls).await {
+        Ok(d) => d,
+        Err(e) => {
+            if let Some(h) = host.take() {
+                h.shutdown().await;
+            }
+            return Err(e);
+        }
+    };
+    let pool_ids = declared.pool_ids.clone();
     let app = http::router(http::AppState {
         service: service.clone(),
         kms,
+        outbox: !opts.production,
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -322,6 +392,8 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         service,
         host,
         pool_ids,
+        declared,
+        kms_keys: decls.kms_keys,
         stop: Some(stop),
         task,
     })

@@ -1,4 +1,6 @@
 //! Storage backends for Cognate. [`sqlite::SqliteStore`] is the embedded default.
+pub mod postgres;
 pub mod sqlite;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

@@ -22,6 +22,8 @@ use idp::types::{
 };
 use serde_json::Value;
 
+pub mod triggers;
+
 pub use aws_sdk_cognitoidentityprovider;
 pub use cognate;
 

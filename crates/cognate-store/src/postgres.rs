@@ -1,0 +1,676 @@
+//! PostgreSQL backend, for several stateless Cognate nodes sharing one database. The schema
+//! mirrors SQLite's; text columns that are compared by range use the "C" collation so prefix
+//! filters and pagination order bytes exactly as SQLite does.
+use async_trait::async_trait;
+use cognate_core::model::*;
+use cognate_core::store::{Page, Store, StoreError, StoreResult};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+use tokio_postgres::types::ToSql;
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE pools (id TEXT COLLATE "C" PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE clients (client_id TEXT COLLATE "C" PRIMARY KEY, pool_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX clients_by_pool ON clients(pool_id, client_id);
+CREATE TABLE users (
+    pool_id TEXT NOT NULL,
+    key TEXT COLLATE "C" NOT NULL,
+    username TEXT COLLATE "C" NOT NULL,
+    sub TEXT NOT NULL,
+    email TEXT COLLATE "C",
+    phone_number TEXT COLLATE "C",
+    preferred_username TEXT COLLATE "C",
+    name TEXT COLLATE "C",
+    given_name TEXT COLLATE "C",
+    family_name TEXT COLLATE "C",
+    user_status TEXT COLLATE "C" NOT NULL,
+    enabled TEXT COLLATE "C" NOT NULL,
+    version BIGINT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (pool_id, key)
+);
+CREATE INDEX users_by_sub ON users(pool_id, sub);
+CREATE INDEX users_by_email ON users(pool_id, email, key);
+CREATE INDEX users_by_phone ON users(pool_id, phone_number, key);
+CREATE INDEX users_by_preferred ON users(pool_id, preferred_username, key);
+CREATE INDEX users_by_name ON users(pool_id, name, key);
+CREATE INDEX users_by_given_name ON users(pool_id, given_name, key);
+CREATE INDEX users_by_family_name ON users(pool_id, family_name, key);
+CREATE INDEX users_by_status ON users(pool_id, user_status, key);
+CREATE INDEX users_by_enabled ON users(pool_id, enabled, key);
+CREATE INDEX users_by_username ON users(pool_id, username, key);
+CREATE TABLE groups (pool_id TEXT NOT NULL, name TEXT COLLATE "C" NOT NULL, data TEXT NOT NULL, PRIMARY KEY (pool_id, name));
+CREATE TABLE memberships (pool_id TEXT NOT NULL, group_name TEXT COLLATE "C" NOT NULL, user_key TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (pool_id, group_name, user_key));
+CREATE INDEX memberships_by_user ON memberships(pool_id, user_key);
+CREATE TABLE token_sessions (id TEXT PRIMARY KEY, pool_id TEXT NOT NULL, username TEXT NOT NULL,
+    refresh_digest TEXT NOT NULL, revoked BOOLEAN NOT NULL, data TEXT NOT NULL);
+CREATE INDEX sessions_by_digest ON token_sessions(pool_id, refresh_digest);
+CREATE INDEX sessions_by_user ON token_sessions(pool_id, username);
+CREATE TABLE challenges (id TEXT PRIMARY KEY, pool_id TEXT NOT NULL, expires_ms BIGINT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE secrets (scope TEXT NOT NULL, name TEXT COLLATE "C" NOT NULL, value BYTEA NOT NULL, PRIMARY KEY (scope, name));
+CREATE TABLE messages (seq BIGSERIAL PRIMARY KEY, to_addr TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX messages_by_to ON messages(to_addr, seq);
+"#];
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn sql_error(e: tokio_postgres::Error) -> StoreError {
+    if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
+        StoreError::AlreadyExists
+    } else {
+        backend(e)
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
+    serde_json::to_string(v).map_err(backend)
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> StoreResult<T> {
+    serde_json::from_str(s).map_err(backend)
+}
+
+fn user_from_row(row: &tokio_postgres::Row) -> StoreResult<User> {
+    let mut user: User = from_json(row.get::<_, &str>("data"))?;
+    user.version = row.get("version");
+    Ok(user)
+}
+
+fn page<T>(mut items: Vec<T>, limit: usize, key: impl Fn(&T) -> String) -> Page<T> {
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(key)
+    } else {
+        None
+    };
+    Page { items, next }
+}
+
+fn filter_column(f: &UserFilter) -> &'static str {
+    match f.attribute {
+        SearchableAttribute::Username => "username",
+        SearchableAttribute::Email => "email",
+        SearchableAttribute::PhoneNumber => "phone_number",
+        SearchableAttribute::Name => "name",
+        SearchableAttribute::GivenName => "given_name",
+        SearchableAttribute::FamilyName => "family_name",
+        SearchableAttribute::PreferredUsername => "preferred_username",
+        SearchableAttribute::UserStatus => "user_status",
+        SearchableAttribute::Status => "enabled",
+        SearchableAttribute::Sub => "sub",
+    }
+}
+
+fn attribute_column(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "email" => "email",
+        "phone_number" => "phone_number",
+        "preferred_username" => "preferred_username",
+        "sub" => "sub",
+        _ => return None,
+    })
+}
+
+fn enabled_text(u: &User) -> &'static str {
+    if u.enabled { "Enabled" } else { "Disabled" }
+}
+
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/database[?options=…]`) and
+    /// brings the schema up to date (one node at a time, under an advisory lock).
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let config: tokio_postgres::Config = url.parse().map_err(backend)?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager).max_size(16).build().map_err(backend)?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(backend)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        tx.execute("SELECT pg_advisory_xact_lock(7370836617)", &[])
+            .await
+            .map_err(backend)?;
+        tx.execute("CREATE TABLE IF NOT EXISTS cognate_schema (version INT NOT NULL)", &[])
+            .await
+            .map_err(backend)?;
+        let version: i32 = match tx
+            .query_opt("SELECT version FROM cognate_schema", &[])
+            .await
+            .map_err(backend)?
+        {
+            Some(r) => r.get(0),
+            None => {
+                tx.execute("INSERT INTO cognate_schema (version) VALUES (0)", &[])
+                    .await
+                    .map_err(backend)?;
+                0
+            }
+        };
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.batch_execute(sql).await.map_err(backend)?;
+            tx.execute("UPDATE cognate_schema SET version = $1", &[&(i as i32 + 1)])
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn exec(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<u64> {
+        self.client().await?.execute(sql, params).await.map_err(sql_error)
+    }
+
+    async fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<tokio_postgres::Row>> {
+        self.client().await?.query(sql, params).await.map_err(backend)
+    }
+
+    async fn query_opt(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Option<tokio_postgres::Row>> {
+        self.client().await?.query_opt(sql, params).await.map_err(backend)
+    }
+
+    async fn data_opt<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> StoreResult<Option<T>> {
+        match self.query_opt(sql, params).await? {
+            Some(r) => from_json(r.get::<_, &str>(0)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn data_list<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> StoreResult<Vec<T>> {
+        self.query(sql, params)
+            .await?
+            .iter()
+            .map(|r| from_json(r.get::<_, &str>(0)))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn insert_pool(&self, pool: &UserPool) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO pools (id, data) VALUES ($1, $2)",
+            &[&pool.id, &to_json(pool)?],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn update_pool(&self, pool: &UserPool) -> StoreResult<()> {
+        self.exec("UPDATE pools SET data = $2 WHERE id = $1", &[&pool.id, &to_json(pool)?])
+            .await
+            .map(drop)
+    }
+
+    async fn get_pool(&self, pool_id: &str) -> StoreResult<Option<UserPool>> {
+        self.data_opt("SELECT data FROM pools WHERE id = $1", &[&pool_id]).await
+    }
+
+    async fn list_pools(&self, after: Option<&str>, limit: usize) -> StoreResult<Page<UserPool>> {
+        let items: Vec<UserPool> = self
+            .data_list(
+                "SELECT data FROM pools WHERE id > $1 ORDER BY id LIMIT $2",
+                &[&after.unwrap_or(""), &(limit as i64 + 1)],
+            )
+            .await?;
+        Ok(page(items, limit, |p| p.id.clone()))
+    }
+
+    async fn delete_pool(&self, pool_id: &str) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        for sql in [
+            "DELETE FROM pools WHERE id = $1",
+            "DELETE FROM clients WHERE pool_id = $1",
+            "DELETE FROM users WHERE pool_id = $1",
+            "DELETE FROM groups WHERE pool_id = $1",
+            "DELETE FROM memberships WHERE pool_id = $1",
+            "DELETE FROM token_sessions WHERE pool_id = $1",
+            "DELETE FROM challenges WHERE pool_id = $1",
+            "DELETE FROM secrets WHERE scope = $1",
+        ] {
+            tx.execute(sql, &[&pool_id]).await.map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn count_users(&self, pool_id: &str) -> StoreResult<u64> {
+        let row = self
+            .query_opt("SELECT COUNT(*) FROM users WHERE pool_id = $1", &[&pool_id])
+            .await?;
+        Ok(row.map(|r| r.get::<_, i64>(0) as u64).unwrap_or(0))
+    }
+
+    async fn put_client(&self, client: &AppClient) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO clients (client_id, pool_id, data) VALUES ($1, $2, $3)
+             ON CONFLICT (client_id) DO UPDATE SET data = excluded.data",
+            &[&client.client_id, &client.pool_id, &to_json(client)?],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn get_client(&self, client_id: &str) -> StoreResult<Option<AppClient>> {
+        self.data_opt("SELECT data FROM clients WHERE client_id = $1", &[&client_id])
+            .await
+    }
+
+    async fn list_clients(&self, pool_id: &str, after: Option<&str>, limit: usize) -> StoreResult<Page<AppClient>> {
+        let items: Vec<AppClient> = self
+            .data_list(
+                "SELECT data FROM clients WHERE pool_id = $1 AND client_id > $2 ORDER BY client_id LIMIT $3",
+                &[&pool_id, &after.unwrap_or(""), &(limit as i64 + 1)],
+            )
+            .await?;
+        Ok(page(items, limit, |c| c.client_id.clone()))
+    }
+
+    async fn delete_client(&self, client_id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM clients WHERE client_id = $1", &[&client_id])
+            .await
+            .map(drop)
+    }
+
+    async fn insert_user(&self, key: &str, u: &User) -> StoreResult<()> {
+        let a = |k: &str| u.attributes.get(k).cloned();
+        self.exec(
+            "INSERT INTO users (pool_id, key, username, sub, email, phone_number, preferred_username, name,
+                given_name, family_name, user_status, enabled, version, data)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13)",
+            &[
+                &u.pool_id,
+                &key,
+                &u.username,
+                &u.sub,
+                &a("email"),
+                &a("phone_number"),
+                &a("preferred_username"),
+                &a("name"),
+                &a("given_name"),
+                &a("family_name"),
+                &u.status.as_str(),
+                &enabled_text(u),
+                &to_json(u)?,
+            ],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn update_user(&self, key: &str, u: &User) -> StoreResult<()> {
+        let a = |k: &str| u.attributes.get(k).cloned();
+        let n = self
+            .exec(
+                "UPDATE users SET sub = $3, email = $4, phone_number = $5, preferred_username = $6, name = $7,
+                    given_name = $8, family_name = $9, user_status = $10, enabled = $11, data = $12,
+                    version = version + 1
+                 WHERE pool_id = $1 AND key = $2 AND version = $13",
+                &[
+                    &u.pool_id,
+                    &key,
+                    &u.sub,
+                    &a("email"),
+                    &a("phone_number"),
+                    &a("preferred_username"),
+                    &a("name"),
+                    &a("given_name"),
+                    &a("family_name"),
+                    &u.status.as_str(),
+                    &enabled_text(u),
+                    &to_json(u)?,
+                    &u.version,
+                ],
+            )
+            .await?;
+        if n == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+    }
+
+    async fn get_user(&self, pool_id: &str, key: &str) -> StoreResult<Option<User>> {
+        match self
+            .query_opt(
+                "SELECT data, version FROM users WHERE pool_id = $1 AND key = $2",
+                &[&pool_id, &key],
+            )
+            .await?
+        {
+            Some(r) => user_from_row(&r).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn find_users(&self, pool_id: &str, name: &str, value: &str) -> StoreResult<Vec<User>> {
+        let Some(column) = attribute_column(name) else {
+            return Ok(vec![]);
+        };
+        let sql =
+            format!("SELECT data, version FROM users WHERE pool_id = $1 AND {column} = $2 ORDER BY key LIMIT 100");
+        self.query(&sql, &[&pool_id, &value])
+            .await?
+            .iter()
+            .map(user_from_row)
+            .collect()
+    }
+
+    async fn delete_user(&self, pool_id: &str, key: &str) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        tx.execute("DELETE FROM users WHERE pool_id = $1 AND key = $2", &[&pool_id, &key])
+            .await
+            .map_err(backend)?;
+        tx.execute(
+            "DELETE FROM memberships WHERE pool_id = $1 AND user_key = $2",
+            &[&pool_id, &key],
+        )
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn list_users(
+        &self,
+        pool_id: &str,
+        filter: Option<&UserFilter>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Page<User>> {
+        let (condition, value, upper) = match filter {
+            None => (
+                "$2::text IS NOT DISTINCT FROM $2 AND $3::text IS NOT DISTINCT FROM $3".to_owned(),
+                String::new(),
+                String::new(),
+            ),
+            Some(f) => {
+                let column = filter_column(f);
+                if f.prefix {
+                    (
+                        format!("{column} >= $2 AND {column} < $3"),
+                        f.value.clone(),
+                        format!("{}\u{10FFFF}", f.value),
+                    )
+                } else {
+                    (
+                        format!("{column} = $2 AND $3::text IS NOT DISTINCT FROM $3"),
+                        f.value.clone(),
+                        String::new(),
+                    )
+                }
+            }
+        };
+        let sql = format!(
+            "SELECT data, version, key FROM users WHERE pool_id = $1 AND {condition} AND key > $4 ORDER BY key LIMIT $5"
+        );
+        let rows = self
+            .query(
+                &sql,
+                &[&pool_id, &value, &upper, &after.unwrap_or(""), &(limit as i64 + 1)],
+            )
+            .await?;
+        let items = rows
+            .iter()
+            .map(|r| Ok((user_from_row(r)?, r.get::<_, String>("key"))))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let p = page(items, limit, |(_, k)| k.clone());
+        Ok(Page {
+            items: p.items.into_iter().map(|(u, _)| u).collect(),
+            next: p.next,
+        })
+    }
+
+    async fn insert_group(&self, group: &Group) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO groups (pool_id, name, data) VALUES ($1, $2, $3)",
+            &[&group.pool_id, &group.name, &to_json(group)?],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn update_group(&self, group: &Group) -> StoreResult<()> {
+        self.exec(
+            "UPDATE groups SET data = $3 WHERE pool_id = $1 AND name = $2",
+            &[&group.pool_id, &group.name, &to_json(group)?],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn get_group(&self, pool_id: &str, name: &str) -> StoreResult<Option<Group>> {
+        self.data_opt(
+            "SELECT data FROM groups WHERE pool_id = $1 AND name = $2",
+            &[&pool_id, &name],
+        )
+        .await
+    }
+
+    async fn list_groups(&self, pool_id: &str, after: Option<&str>, limit: usize) -> StoreResult<Page<Group>> {
+        let items: Vec<Group> = self
+            .data_list(
+                "SELECT data FROM groups WHERE pool_id = $1 AND name > $2 ORDER BY name LIMIT $3",
+                &[&pool_id, &after.unwrap_or(""), &(limit as i64 + 1)],
+            )
+            .await?;
+        Ok(page(items, limit, |g| g.name.clone()))
+    }
+
+    async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        tx.execute(
+            "DELETE FROM groups WHERE pool_id = $1 AND name = $2",
+            &[&pool_id, &name],
+        )
+        .await
+        .map_err(backend)?;
+        tx.execute(
+            "DELETE FROM memberships WHERE pool_id = $1 AND group_name = $2",
+            &[&pool_id, &name],
+        )
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn add_member(&self, pool_id: &str, group: &str, user_key: &str) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO memberships (pool_id, group_name, user_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&pool_id, &group, &user_key],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn remove_member(&self, pool_id: &str, group: &str, user_key: &str) -> StoreResult<()> {
+        self.exec(
+            "DELETE FROM memberships WHERE pool_id = $1 AND group_name = $2 AND user_key = $3",
+            &[&pool_id, &group, &user_key],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn groups_of(&self, pool_id: &str, user_key: &str) -> StoreResult<Vec<Group>> {
+        self.data_list(
+            "SELECT g.data FROM memberships m JOIN groups g ON g.pool_id = m.pool_id AND g.name = m.group_name
+             WHERE m.pool_id = $1 AND m.user_key = $2 ORDER BY g.name",
+            &[&pool_id, &user_key],
+        )
+        .await
+    }
+
+    async fn members_of(
+        &self,
+        pool_id: &str,
+        group: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Page<User>> {
+        let rows = self
+            .query(
+                "SELECT u.data, u.version, u.key FROM memberships m JOIN users u ON u.pool_id = m.pool_id AND u.key = m.user_key
+                 WHERE m.pool_id = $1 AND m.group_name = $2 AND m.user_key > $3 ORDER BY m.user_key LIMIT $4",
+                &[&pool_id, &group, &after.unwrap_or(""), &(limit as i64 + 1)],
+            )
+            .await?;
+        let items = rows
+            .iter()
+            .map(|r| Ok((user_from_row(r)?, r.get::<_, String>("key"))))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let p = page(items, limit, |(_, k)| k.clone());
+        Ok(Page {
+            items: p.items.into_iter().map(|(u, _)| u).collect(),
+            next: p.next,
+        })
+    }
+
+    async fn put_token_session(&self, s: &TokenSession) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO token_sessions (id, pool_id, username, refresh_digest, revoked, data) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, revoked = excluded.revoked",
+            &[&s.id, &s.pool_id, &s.username, &s.refresh_digest, &s.revoked, &to_json(s)?],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn get_token_session(&self, id: &str) -> StoreResult<Option<TokenSession>> {
+        self.data_opt("SELECT data FROM token_sessions WHERE id = $1", &[&id])
+            .await
+    }
+
+    async fn find_token_session(&self, pool_id: &str, refresh_digest: &str) -> StoreResult<Option<TokenSession>> {
+        self.data_opt(
+            "SELECT data FROM token_sessions WHERE pool_id = $1 AND refresh_digest = $2",
+            &[&pool_id, &refresh_digest],
+        )
+        .await
+    }
+
+    async fn revoke_user_sessions(&self, pool_id: &str, username: &str) -> StoreResult<u64> {
+        self.exec(
+            "UPDATE token_sessions SET revoked = TRUE, data = jsonb_set(data::jsonb, '{revoked}', 'true')::text
+             WHERE pool_id = $1 AND username = $2 AND NOT revoked",
+            &[&pool_id, &username],
+        )
+        .await
+    }
+
+    async fn put_challenge(&self, s: &ChallengeSession) -> StoreResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        tx.execute(
+            "DELETE FROM challenges WHERE expires_ms < $1",
+            &[&(s.expires_ms - 3_600_000)],
+        )
+        .await
+        .map_err(backend)?;
+        tx.execute(
+            "INSERT INTO challenges (id, pool_id, expires_ms, data) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_ms = excluded.expires_ms",
+            &[&s.id, &s.pool_id, &s.expires_ms, &to_json(s)?],
+        )
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn take_challenge(&self, id: &str) -> StoreResult<Option<ChallengeSession>> {
+        self.data_opt("DELETE FROM challenges WHERE id = $1 RETURNING data", &[&id])
+            .await
+    }
+
+    async fn put_secret(&self, scope: &str, name: &str, sealed: &[u8]) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO secrets (scope, name, value) VALUES ($1, $2, $3)
+             ON CONFLICT (scope, name) DO UPDATE SET value = excluded.value",
+            &[&scope, &name, &sealed],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn get_secret(&self, scope: &str, name: &str) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self
+            .query_opt(
+                "SELECT value FROM secrets WHERE scope = $1 AND name = $2",
+                &[&scope, &name],
+            )
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    async fn put_secret_if_absent(&self, scope: &str, name: &str, sealed: &[u8]) -> StoreResult<Vec<u8>> {
+        self.exec(
+            "INSERT INTO secrets (scope, name, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&scope, &name, &sealed],
+        )
+        .await?;
+        self.get_secret(scope, name)
+            .await?
+            .ok_or_else(|| backend("secret vanished"))
+    }
+
+    async fn list_secrets(&self, scope: &str) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        Ok(self
+            .query(
+                "SELECT name, value FROM secrets WHERE scope = $1 ORDER BY name",
+                &[&scope],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
+    async fn delete_secret(&self, scope: &str, name: &str) -> StoreResult<bool> {
+        Ok(self
+            .exec("DELETE FROM secrets WHERE scope = $1 AND name = $2", &[&scope, &name])
+            .await?
+            > 0)
+    }
+
+    async fn push_message(&self, message: &OutboxMessage) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO messages (to_addr, data) VALUES ($1, $2)",
+            &[&message.to, &to_json(message)?],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn list_messages(&self, to: Option<&str>) -> StoreResult<Vec<OutboxMessage>> {
+        match to {
+            Some(addr) => {
+                self.data_list("SELECT data FROM messages WHERE to_addr = $1 ORDER BY seq", &[&addr])
+                    .await
+            }
+            None => self.data_list("SELECT data FROM messages ORDER BY seq", &[]).await,
+        }
+    }
+}
