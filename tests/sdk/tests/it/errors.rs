@@ -78,6 +78,12 @@ async fn successful_raw_call_is_awsjson() {
         )
         .await;
     assert_eq!(resp.status().as_u16(), 200);
+    // Every AWS response carries a request id.
+    assert!(
+        resp.headers().get("x-amzn-requestid").is_some(),
+        "no x-amzn-RequestId header: {:?}",
+        resp.headers()
+    );
     let body: Value = resp.json().await.expect("JSON");
     let pool = &body["UserPool"];
     assert!(is_pool_id(pool["Id"].as_str().unwrap()));

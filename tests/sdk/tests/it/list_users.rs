@@ -116,6 +116,18 @@ async fn list_users_filters() {
         usernames(&c, &pool, &format!("sub = \"{alice_sub}\"")).await,
         set(&["alice"])
     );
+    // Other searchable standard attributes.
+    c.idp
+        .admin_update_user_attributes()
+        .user_pool_id(&pool.pool_id)
+        .username("bob")
+        .user_attributes(attr("given_name", "Robert"))
+        .user_attributes(attr("phone_number", "+15555550123"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(usernames(&c, &pool, "given_name = \"Robert\"").await, set(&["bob"]));
+    assert_eq!(usernames(&c, &pool, "phone_number ^= \"+1555\"").await, set(&["bob"]));
     // An empty filter string lists everyone.
     assert_eq!(usernames(&c, &pool, "").await.len(), 5);
 }
