@@ -331,6 +331,22 @@ impl Cognito {
             if let Some(m) = text("smsMessage") {
                 sms = m;
             }
+            // Cognito honours custom email content only when the pool sends its own email
+            // (EmailSendingAccount DEVELOPER); with its default sender it refuses the output.
+            let developer = pool
+                .setting("EmailConfiguration")
+                .and_then(|e| e.get("EmailSendingAccount"))
+                .and_then(Value::as_str)
+                == Some("DEVELOPER");
+            if out.channel == Channel::Email
+                && !developer
+                && (text("emailMessage").is_some() || text("emailSubject").is_some())
+            {
+                return Err(Error::new(
+                    ErrorKind::InvalidLambdaResponseException,
+                    "Invalid lambda function output : emailMessage and emailSubject require EmailSendingAccount DEVELOPER",
+                ));
+            }
             if let Some(m) = text("emailMessage") {
                 email = m;
             }

@@ -13,17 +13,51 @@ pub struct HashParams {
 }
 
 impl HashParams {
-    /// OWASP's first recommendation: m=19 MiB, t=2, p=1.
+    /// OWASP's first listed argon2id configuration: m=19 MiB, t=2, p=1.
     pub const OWASP: HashParams = HashParams {
         m_cost: 19 * 1024,
         t_cost: 2,
         p_cost: 1,
     };
+    /// OWASP's m=7 MiB, t=5, p=1 configuration: the same protection by OWASP's reckoning and
+    /// the fastest of its list on this hardware (~15 ms against ~21 ms), so it is the default.
+    pub const OWASP_7MIB: HashParams = HashParams {
+        m_cost: 7 * 1024,
+        t_cost: 5,
+        p_cost: 1,
+    };
+
+    /// Parses `m=KIB,t=N,p=N` (the PHC parameter syntax).
+    pub fn parse(s: &str) -> Result<Self, PasswordError> {
+        let mut p = HashParams {
+            m_cost: 0,
+            t_cost: 0,
+            p_cost: 0,
+        };
+        for kv in s.split(',') {
+            let (k, v) = kv.trim().split_once('=').ok_or(PasswordError::Malformed)?;
+            let v: u32 = v.parse().map_err(|_| PasswordError::Malformed)?;
+            match k {
+                "m" => p.m_cost = v,
+                "t" => p.t_cost = v,
+                "p" => p.p_cost = v,
+                _ => return Err(PasswordError::Malformed),
+            }
+        }
+        Params::new(p.m_cost, p.t_cost, p.p_cost, Some(HASH_LEN)).map_err(|e| PasswordError::Params(e.to_string()))?;
+        Ok(p)
+    }
+}
+
+impl std::fmt::Display for HashParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "argon2id m={},t={},p={}", self.m_cost, self.t_cost, self.p_cost)
+    }
 }
 
 impl Default for HashParams {
     fn default() -> Self {
-        Self::OWASP
+        Self::OWASP_7MIB
     }
 }
 
@@ -108,6 +142,17 @@ mod tests {
         assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
         assert!(verify_password("Passw0rd!", &phc).unwrap());
         assert!(!verify_password("Passw0rd?", &phc).unwrap());
+    }
+
+    #[test]
+    fn parameters_parse() {
+        assert_eq!(HashParams::parse("m=19456,t=2,p=1").unwrap(), HashParams::OWASP);
+        assert!(
+            HashParams::parse("m=1,t=1,p=1").is_err(),
+            "below argon2's minimum memory"
+        );
+        assert!(HashParams::parse("x=1").is_err());
+        assert_eq!(HashParams::default().to_string(), "argon2id m=7168,t=5,p=1");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use cognate_core::rng::{OsRandom, Random};
 use cognate_core::store::Store;
 use cognate_core::triggers::{NoFunctions, TriggerInvoker};
 use cognate_core::{Cognito, Settings};
-use cognate_crypto::password::HashParams;
+pub use cognate_crypto::password::HashParams;
 use cognate_store::SqliteStore;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -83,7 +83,7 @@ impl Default for ServeOptions {
             stage: "dev".into(),
             clock: None,
             issuer_base: None,
-            hash_params: HashParams::OWASP,
+            hash_params: HashParams::default(),
             triggers: None,
             functions: Vec::new(),
             pools: Vec::new(),

@@ -21,7 +21,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Check a serverless.yml the way Serverless Framework v3 does.
     Validate(ConfigArgs),
     /// Print the CloudFormation template Serverless Framework v3 would generate.
@@ -132,6 +132,10 @@ struct ServeArgs {
     /// ({"to","body","pool_id","trigger_source"}) to this URL.
     #[arg(long, env = "COGNATE_SMS_WEBHOOK")]
     sms_webhook: Option<String>,
+    /// argon2id parameters for new password hashes (PHC syntax). Default m=7168,t=5,p=1,
+    /// one of OWASP's recommended sets; m=19456,t=2,p=1 is another.
+    #[arg(long, value_name = "m=KIB,t=N,p=N")]
+    argon2: Option<String>,
 }
 
 pub fn main_with_args<I, T>(args: I) -> ExitCode
@@ -168,7 +172,7 @@ where
         }
     };
     match cli.command {
-        Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Serve(args) => runtime.block_on(serve(*args)),
         Command::Validate(_) | Command::Package(_) => unreachable!("handled before the runtime starts"),
     }
 }
@@ -193,7 +197,16 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let hash_params = match args.argon2.as_deref().map(cognate_server::HashParams::parse) {
+        None => cognate_server::HashParams::default(),
+        Some(Ok(p)) => p,
+        Some(Err(e)) => {
+            eprintln!("error: --argon2: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let opts = ServeOptions {
+        hash_params,
         production: args.profile == "production",
         smtp,
         sms_webhook: args.sms_webhook,

@@ -230,14 +230,18 @@ impl Cognito {
 
     pub async fn admin_get_user(&self, req: Request) -> Result<Value> {
         let (_, user) = self.admin_user(&req).await?;
-        Ok(json!({
+        let mut out = json!({
             "Username": user.username,
             "UserAttributes": attribute_list(&user, None, None),
             "UserCreateDate": epoch(user.created_ms),
             "UserLastModifiedDate": epoch(user.modified_ms),
             "Enabled": user.enabled,
             "UserStatus": user.status.as_str(),
-        }))
+        });
+        if let Value::Object(o) = &mut out {
+            o.extend(crate::ops::mfa::mfa_fields(&user));
+        }
+        Ok(out)
     }
 
     pub async fn admin_delete_user(&self, req: Request) -> Result<Value> {

@@ -108,24 +108,33 @@ impl Cognito {
             if let Some(migrated) = self.migrate_user_on_sign_in(s, username, password).await? {
                 return self.finish_migrated_sign_in(s, migrated).await;
             }
-            return Err(if s.client.prevent_user_existence_errors() {
-                Error::incorrect_credentials()
-            } else {
-                Error::user_not_found()
-            });
+            if s.client.prevent_user_existence_errors() {
+                self.pre_authentication_unknown(s, username).await?;
+                // As slow as a real check, so that time does not tell who exists either.
+                self.dummy_password_check(s.pool, password).await?;
+                return Err(Error::incorrect_credentials());
+            }
+            return Err(Error::user_not_found());
         };
         self.check_secret_hash_for_user(s.client, &[username, &user.username], secret_hash)?;
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
         }
+        self.check_lockout(&user)?;
         self.pre_authentication(s, &user).await?;
         let ok = match &user.password_hash {
             Some(h) => self.compute.verify_password(password.clone(), h.clone()).await?,
-            None => false,
+            None => {
+                self.dummy_password_check(s.pool, password).await?;
+                false
+            }
         };
         if !ok {
+            self.record_password_failure(s.pool, &user).await?;
             return Err(Error::incorrect_credentials());
         }
+        let mut user = user;
+        self.clear_lockout(s.pool, &mut user).await?;
         match user.status {
             UserStatus::Unconfirmed => {
                 return Err(Error::new(
@@ -156,27 +165,41 @@ impl Cognito {
             }
             _ => {}
         }
-        self.complete_sign_in(s.pool, s.client, &user, TokenSource::Authentication, None, s.ctx)
+        self.after_first_factor(s.pool, s.client, &user, TokenSource::Authentication, None, s.ctx)
             .await
     }
 
     pub(crate) async fn pre_authentication(&self, s: &SignIn<'_>, user: &User) -> Result<()> {
+        self.run_pre_authentication(s, &user.username, user_attributes_for_trigger(s.pool, user), false)
+            .await
+    }
+
+    /// PreAuthentication for a name that matches nobody: with PreventUserExistenceErrors the
+    /// trigger runs as for a user, with `userNotFound: true`.
+    pub(crate) async fn pre_authentication_unknown(&self, s: &SignIn<'_>, name: &str) -> Result<()> {
+        self.run_pre_authentication(s, name, Map::new(), true).await
+    }
+
+    async fn run_pre_authentication(
+        &self,
+        s: &SignIn<'_>,
+        name: &str,
+        attributes: Map<String, Value>,
+        not_found: bool,
+    ) -> Result<()> {
         let mut request = Map::new();
-        request.insert(
-            "userAttributes".into(),
-            Value::Object(user_attributes_for_trigger(s.pool, user)),
-        );
+        request.insert("userAttributes".into(), Value::Object(attributes));
         request.insert(
             "validationData".into(),
             s.validation_data.clone().map(Value::Object).unwrap_or(Value::Null),
         );
-        request.insert("userNotFound".into(), json!(false));
+        request.insert("userNotFound".into(), json!(not_found));
         self.run_trigger(
             s.pool,
             "PreAuthentication",
             "PreAuthentication_Authentication",
             "1",
-            &user.username,
+            name,
             Some(&s.client.client_id),
             s.ctx,
             request,
@@ -398,6 +421,11 @@ impl Cognito {
                 .await;
         }
         let username = responses.get("USERNAME").ok_or_else(|| Error::missing("USERNAME"))?;
+        if session.data.get("userNotFound").and_then(Value::as_bool) == Some(true) {
+            // The stand-in PASSWORD_VERIFIER for a name that matched nobody (see srp.rs).
+            self.check_secret_hash(client, username, responses.get("SECRET_HASH").map(String::as_str))?;
+            return Err(Error::incorrect_credentials());
+        }
         let user = self.require_user(pool, username).await?;
         if user.username != session.username {
             return Err(Error::not_authorized("Invalid session for the user."));
@@ -415,6 +443,11 @@ impl Cognito {
             }
             "NEW_PASSWORD_REQUIRED" => {
                 self.answer_new_password(pool, client, user, &responses, metadata, ctx)
+                    .await
+            }
+            "SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP" | "SELECT_MFA_TYPE" | "MFA_SETUP" => {
+                // Wrong codes put the session back themselves (up to a limit).
+                self.answer_mfa(pool, client, session.clone(), user, &responses, metadata, ctx)
                     .await
             }
             _ => Err(Error::invalid_parameter(format!(
@@ -458,7 +491,133 @@ impl Cognito {
         user.password_changed_ms = self.now_ms();
         user.status = UserStatus::Confirmed;
         self.save_user(pool, &mut user).await?;
-        self.complete_sign_in(pool, client, &user, TokenSource::NewPasswordChallenge, metadata, ctx)
+        self.after_first_factor(pool, client, &user, TokenSource::NewPasswordChallenge, metadata, ctx)
             .await
     }
+
+    // ---- protections against guessing ----------------------------------------------------
+
+    /// Writes state that is not a modification of the user (lockout counters, the last TOTP
+    /// step): UserLastModifiedDate stays as it was.
+    pub(crate) async fn save_user_quietly(&self, pool: &UserPool, user: &mut User) -> Result<()> {
+        match self
+            .store
+            .update_user(&Self::user_key(pool, &user.username), user)
+            .await
+        {
+            Ok(()) => {
+                user.version += 1;
+                Ok(())
+            }
+            Err(crate::store::StoreError::Conflict) => Err(Error::new(
+                ErrorKind::TooManyRequestsException,
+                "The user was modified concurrently; retry the request.",
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Refuses a password check while the user is locked out after repeated failures.
+    pub(crate) fn check_lockout(&self, user: &User) -> Result<()> {
+        let until = user
+            .extra
+            .get(LOCKOUT_KEY)
+            .and_then(|l| l.get("untilMs"))
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        if self.now_ms() < until {
+            return Err(Error::not_authorized("Password attempts exceeded"));
+        }
+        Ok(())
+    }
+
+    /// Counts a wrong password. From the fifth failure in a row the user is locked out for
+    /// 2^(n-5) seconds (1 s, 2 s, 4 s, …), at most 15 minutes, as Cognito does; 15 minutes
+    /// without a failure start the count again.
+    pub(crate) async fn record_password_failure(&self, pool: &UserPool, user: &User) -> Result<()> {
+        let mut user = user.clone();
+        for _ in 0..5 {
+            let now = self.now_ms();
+            let state = user.extra.get(LOCKOUT_KEY);
+            let get = |k: &str| state.and_then(|l| l.get(k)).and_then(Value::as_i64).unwrap_or(0);
+            let (mut failures, last) = (get("failures"), get("lastFailureMs"));
+            if now - last >= LOCKOUT_RESET_MS {
+                failures = 0;
+            }
+            failures += 1;
+            let until = if failures >= LOCKOUT_THRESHOLD {
+                let exp = (failures - LOCKOUT_THRESHOLD).min(20) as u32;
+                now + (1000i64 << exp).min(LOCKOUT_MAX_MS)
+            } else {
+                0
+            };
+            user.extra.insert(
+                LOCKOUT_KEY.into(),
+                json!({"failures": failures, "lastFailureMs": now, "untilMs": until}),
+            );
+            match self.save_user_quietly(pool, &mut user).await {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is(ErrorKind::TooManyRequestsException) => {
+                    match self
+                        .store
+                        .get_user(&pool.id, &Self::user_key(pool, &user.username))
+                        .await?
+                    {
+                        Some(u) => user = u,
+                        None => return Ok(()),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// A correct password ends the count of failures.
+    pub(crate) async fn clear_lockout(&self, pool: &UserPool, user: &mut User) -> Result<()> {
+        if user.extra.remove(LOCKOUT_KEY).is_some() {
+            self.save_user_quietly(pool, user).await?;
+        }
+        Ok(())
+    }
+
+    /// Verifies `password` against a hash of nothing in particular: for names that match no
+    /// user, so that the answer takes as long as a real check.
+    pub(crate) async fn dummy_password_check(&self, pool: &UserPool, password: &str) -> Result<()> {
+        let phc = match self.store.get_secret(&pool.id, DUMMY_HASH).await? {
+            Some(h) => String::from_utf8(h).map_err(Error::internal)?,
+            None => {
+                let h = self.hash(&self.random_string(crate::service::ALNUM, 32)).await?;
+                let stored = self
+                    .store
+                    .put_secret_if_absent(&pool.id, DUMMY_HASH, h.as_bytes())
+                    .await?;
+                String::from_utf8(stored).map_err(Error::internal)?
+            }
+        };
+        let _ = self.compute.verify_password(password.to_owned(), phc).await?;
+        Ok(())
+    }
+
+    /// A per-pool secret key for stand-in answers about names that match nobody.
+    pub(crate) async fn pool_stand_in_key(&self, pool: &UserPool) -> Result<Vec<u8>> {
+        let context = format!("{}/{STAND_IN_KEY}", pool.id);
+        let sealed = match self.store.get_secret(&pool.id, STAND_IN_KEY).await? {
+            Some(s) => s,
+            None => {
+                let key: [u8; 32] = self.random.bytes();
+                let sealed = self.sealer.seal(&key, context.as_bytes(), self.nonce());
+                self.store.put_secret_if_absent(&pool.id, STAND_IN_KEY, &sealed).await?
+            }
+        };
+        let key = self.sealer.open(&sealed, context.as_bytes()).map_err(Error::internal)?;
+        Ok(key.to_vec())
+    }
 }
+
+const LOCKOUT_KEY: &str = "lockout";
+const LOCKOUT_THRESHOLD: i64 = 5;
+const LOCKOUT_MAX_MS: i64 = 15 * 60 * 1000;
+const LOCKOUT_RESET_MS: i64 = 15 * 60 * 1000;
+const DUMMY_HASH: &str = "dummy-password-hash";
+const STAND_IN_KEY: &str = "stand-in-key";

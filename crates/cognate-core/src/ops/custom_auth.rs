@@ -134,7 +134,7 @@ impl Cognito {
                 return Err(Error::incorrect_credentials());
             };
             return self
-                .complete_sign_in(pool, client, user, TokenSource::Authentication, client_metadata, ctx)
+                .after_first_factor(pool, client, user, TokenSource::Authentication, client_metadata, ctx)
                 .await;
         }
         let challenge = match decision.get("challengeName").and_then(Value::as_str) {
@@ -294,7 +294,7 @@ impl Cognito {
 }
 
 /// The owner of a challenge session for a name that matched no user.
-fn placeholder_user(pool: &UserPool) -> User {
+pub(crate) fn placeholder_user(pool: &UserPool) -> User {
     User {
         pool_id: pool.id.clone(),
         username: String::new(),

@@ -45,7 +45,7 @@ impl Cognito {
         let mut user = user;
         // The password is taken as it is: the pool's policy does not apply to migrated users.
         self.set_password(s.pool, &mut user, password).await?;
-        self.insert_migrated(s.pool, &user).await?;
+        self.insert_migrated(s.pool, &mut user).await?;
         Ok(Some(user))
     }
 
@@ -91,7 +91,7 @@ impl Cognito {
             return Ok(None);
         };
         user.status = UserStatus::ResetRequired;
-        self.insert_migrated(pool, &user).await?;
+        self.insert_migrated(pool, &mut user).await?;
         Ok(Some(user))
     }
 
@@ -164,13 +164,17 @@ impl Cognito {
         Ok(Some(user))
     }
 
-    async fn insert_migrated(&self, pool: &UserPool, user: &User) -> Result<()> {
+    async fn insert_migrated(&self, pool: &UserPool, user: &mut User) -> Result<()> {
         match self
             .store
             .insert_user(&Self::user_key(pool, &user.username), user)
             .await
         {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                // The store starts every new record at version 1.
+                user.version = 1;
+                Ok(())
+            }
             Err(crate::store::StoreError::AlreadyExists) => Err(Error::new(
                 ErrorKind::UsernameExistsException,
                 "User account already exists",

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod clients;
 pub mod custom_auth;
 pub mod groups;
+pub mod mfa;
 pub mod migration;
 pub mod pools;
 pub mod srp;
@@ -93,4 +94,8 @@ operations! {
     "AdminInitiateAuth" => admin_initiate_auth(ctx),
     "RespondToAuthChallenge" => respond_to_auth_challenge(ctx),
     "AdminRespondToAuthChallenge" => admin_respond_to_auth_challenge(ctx),
+    "AssociateSoftwareToken" => associate_software_token,
+    "VerifySoftwareToken" => verify_software_token,
+    "SetUserMFAPreference" => set_user_mfa_preference,
+    "AdminSetUserMFAPreference" => admin_set_user_mfa_preference,
 }

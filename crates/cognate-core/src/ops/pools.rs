@@ -474,8 +474,17 @@ impl Cognito {
     pub async fn create_user_pool(&self, req: Request) -> Result<Value> {
         let name = req.str("PoolName")?;
         check_pool_name(&name)?;
-        let mut settings = req.0.clone();
-        settings.remove("PoolName");
+        // Members CreateUserPool does not define are ignored, as AWS's JSON protocol does.
+        let mut settings: Map<String, Value> = req
+            .0
+            .iter()
+            .filter(|(k, _)| {
+                MUTABLE_SETTINGS.contains(&k.as_str())
+                    || CREATE_ONLY_SETTINGS.contains(&k.as_str())
+                    || k.as_str() == "Schema"
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let schema = build_schema(settings.remove("Schema").as_ref())?;
         settings.insert("SchemaAttributes".into(), Value::Array(schema));
         apply_defaults(&mut settings)?;
@@ -503,7 +512,14 @@ impl Cognito {
     pub async fn update_user_pool(&self, req: Request) -> Result<Value> {
         let mut pool = self.pool(&req.pool_id()?).await?;
         let mut settings = Map::new();
-        for key in CREATE_ONLY_SETTINGS.iter().chain(["SchemaAttributes"].iter()) {
+        // Set by SetUserPoolMfaConfig, not by UpdateUserPool: an update keeps them.
+        const KEPT: &[&str] = &[
+            "SchemaAttributes",
+            "SmsMfaConfiguration",
+            "SoftwareTokenMfaConfiguration",
+            "EmailMfaConfiguration",
+        ];
+        for key in CREATE_ONLY_SETTINGS.iter().chain(KEPT.iter()) {
             if let Some(v) = pool.settings.get(*key) {
                 settings.insert((*key).to_owned(), v.clone());
             }
@@ -682,6 +698,20 @@ impl Cognito {
         ] {
             if let Some(v) = req.raw(key) {
                 pool.settings.insert(key.into(), v.clone());
+            }
+        }
+        // The MFA message templates are the pool's authentication messages.
+        for (config, member, setting) in [
+            (
+                "SmsMfaConfiguration",
+                "SmsAuthenticationMessage",
+                "SmsAuthenticationMessage",
+            ),
+            ("EmailMfaConfiguration", "Message", "EmailAuthenticationMessage"),
+            ("EmailMfaConfiguration", "Subject", "EmailAuthenticationSubject"),
+        ] {
+            if let Some(v) = req.raw(config).and_then(|c| c.get(member)).filter(|v| v.is_string()) {
+                pool.settings.insert(setting.into(), v.clone());
             }
         }
         if let Some(m) = req.opt_str("MfaConfiguration")? {

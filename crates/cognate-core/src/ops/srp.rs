@@ -62,16 +62,17 @@ impl Cognito {
             }
             None => {
                 self.check_secret_hash(s.client, username, secret_hash)?;
-                return Err(if s.client.prevent_user_existence_errors() {
-                    Error::incorrect_credentials()
-                } else {
-                    Error::user_not_found()
-                });
+                if s.client.prevent_user_existence_errors() {
+                    self.pre_authentication_unknown(s, username).await?;
+                    return self.stand_in_password_verifier(s, username, &a).await;
+                }
+                return Err(Error::user_not_found());
             }
         };
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
         }
+        self.check_lockout(&user)?;
         self.pre_authentication(s, &user).await?;
         let Some(verifier) = self.srp_verifier(s.pool, &user) else {
             // Users without a verifier (no password yet) cannot use SRP.
@@ -104,17 +105,72 @@ impl Cognito {
         }))
     }
 
+    /// With PreventUserExistenceErrors, a name that matches nobody still gets a well-formed
+    /// PASSWORD_VERIFIER: the salt and USER_ID_FOR_SRP are the same on every attempt (derived
+    /// from a pool secret), B is computed as for a real verifier, and any answer fails.
+    async fn stand_in_password_verifier(&self, s: &SignIn<'_>, username: &str, a: &srp::SrpA) -> Result<Value> {
+        let key = self.pool_stand_in_key(s.pool).await?;
+        let name = Self::user_key(s.pool, username);
+        let derive = |label: &str| {
+            let mut input = key.clone();
+            input.extend_from_slice(label.as_bytes());
+            input.extend_from_slice(name.as_bytes());
+            cognate_crypto::sha256(&input)
+        };
+        let salt = &derive("salt")[..16];
+        let user_id = if s.pool.username_attributes().is_empty() {
+            username.to_owned()
+        } else {
+            let h = srp::to_hex(&derive("id")[..16]);
+            format!(
+                "{}-{}-4{}-a{}-{}",
+                &h[0..8],
+                &h[8..12],
+                &h[13..16],
+                &h[17..20],
+                &h[20..32]
+            )
+        };
+        let password = srp::to_hex(&self.random.bytes::<16>());
+        let verifier = srp::make_verifier(s.pool.short_id(), &user_id, &password, salt);
+        let b: [u8; 32] = self.random.bytes();
+        let challenge = srp::server_challenge(&verifier, &b).map_err(Error::internal)?;
+        let secret_block = srp::encode_secret_block(&self.random.bytes::<64>());
+        let mut data = Map::new();
+        data.insert("A".into(), json!(a.to_hex()));
+        data.insert("userNotFound".into(), json!(true));
+        let owner = User {
+            username: user_id.clone(),
+            ..crate::ops::custom_auth::placeholder_user(s.pool)
+        };
+        let session = self
+            .start_challenge_with_id(s.pool, s.client, &owner, "PASSWORD_VERIFIER", data, &secret_block)
+            .await?;
+        Ok(json!({
+            "ChallengeName": "PASSWORD_VERIFIER",
+            "Session": session,
+            "ChallengeParameters": {
+                "SALT": verifier.salt_hex(),
+                "SECRET_BLOCK": secret_block,
+                "SRP_B": challenge.srp_b_hex(),
+                "USERNAME": user_id,
+                "USER_ID_FOR_SRP": user_id,
+            }
+        }))
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn answer_password_verifier(
         &self,
         pool: &UserPool,
         client: &AppClient,
         session: &ChallengeSession,
-        user: User,
+        mut user: User,
         responses: &BTreeMap<String, String>,
         client_metadata: Option<Map<String, Value>>,
         ctx: &CallContext,
     ) -> Result<Value> {
+        self.check_lockout(&user)?;
         let get = |k: &str| responses.get(k).ok_or_else(|| Error::missing(k));
         let block = get("PASSWORD_CLAIM_SECRET_BLOCK")?;
         let signature = get("PASSWORD_CLAIM_SIGNATURE")?;
@@ -161,8 +217,10 @@ impl Cognito {
         )
         .unwrap_or(false);
         if !ok {
+            self.record_password_failure(pool, &user).await?;
             return Err(Error::incorrect_credentials());
         }
+        self.clear_lockout(pool, &mut user).await?;
         match user.status {
             UserStatus::Unconfirmed => Err(Error::new(
                 ErrorKind::UserNotConfirmedException,
@@ -174,7 +232,7 @@ impl Cognito {
             )),
             UserStatus::ForceChangePassword => self.new_password_challenge(pool, client, &user).await,
             _ => {
-                self.complete_sign_in(pool, client, &user, TokenSource::Authentication, client_metadata, ctx)
+                self.after_first_factor(pool, client, &user, TokenSource::Authentication, client_metadata, ctx)
                     .await
             }
         }

@@ -516,10 +516,14 @@ impl Cognito {
     pub async fn get_user(&self, req: Request) -> Result<Value> {
         let auth = self.authenticate_access_token(&req.str("AccessToken")?).await?;
         let client = self.store.get_client(&auth.client_id).await?;
-        Ok(json!({
+        let mut out = json!({
             "Username": auth.user.username,
             "UserAttributes": attribute_list(&auth.user, client.as_ref(), None),
-        }))
+        });
+        if let Value::Object(o) = &mut out {
+            o.extend(crate::ops::mfa::mfa_fields(&auth.user));
+        }
+        Ok(out)
     }
 
     /// Applies attribute changes; changed email/phone numbers lose their verification and,

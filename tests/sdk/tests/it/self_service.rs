@@ -357,8 +357,7 @@ async fn update_email_with_verification_before_update_keeps_old_value() {
     let attrs = c.admin_attrs(&pool, "fred").await;
     assert_eq!(lookup(&attrs, "email").as_deref(), Some("fred@example.com"));
     assert_eq!(lookup(&attrs, "email_verified").as_deref(), Some("true"));
-    // The old address still signs in as an identity (nothing changed yet), and the code went to
-    // the new address.
+    // The verification code went to the new address.
     let msg = c.last_message("fred.new@example.com").await;
     assert_eq!(msg["trigger_source"], "CustomMessage_UpdateUserAttribute");
     let code = extract_code(msg["body"].as_str().unwrap()).expect("code");

@@ -262,3 +262,33 @@ async fn tampered_and_foreign_tokens_are_refused() {
         "NotAuthorizedException",
     );
 }
+
+#[tokio::test]
+async fn unverified_email_is_false_in_id_token() {
+    let c = Cognate::start().await;
+    let pool = c.create_pool("unverified").await;
+    c.idp
+        .admin_create_user()
+        .user_pool_id(&pool.pool_id)
+        .username("gwen")
+        .message_action(cognate_sdk_tests::aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress)
+        .user_attributes(attr("email", "gwen@example.com"))
+        // Explicit: whether AWS stores email_verified at all when it was never set is unclear.
+        .user_attributes(attr("email_verified", "false"))
+        .send()
+        .await
+        .unwrap();
+    c.idp
+        .admin_set_user_password()
+        .user_pool_id(&pool.pool_id)
+        .username("gwen")
+        .password(PASSWORD)
+        .permanent(true)
+        .send()
+        .await
+        .unwrap();
+    let tokens = c.sign_in(&pool, "gwen", PASSWORD).await;
+    let id = c.verify_jwt(&pool.pool_id, tokens.id_token().unwrap()).await;
+    assert_eq!(id.claims["email"], "gwen@example.com");
+    assert_eq!(id.claims["email_verified"], Value::Bool(false), "{}", id.claims);
+}

@@ -1,0 +1,255 @@
+//! Protections against guessing: the progressive lockout after repeated wrong passwords
+//! (password flows and SRP), attempt limits on codes, and PreventUserExistenceErrors making
+//! unknown users look like wrong passwords, in the answer and in time.
+
+use std::time::{Duration, Instant};
+
+use cognate_sdk_tests::aws_sdk_cognitoidentityprovider::types::{
+    AuthFlowType, ChallengeNameType, ExplicitAuthFlowsType, PreventUserExistenceErrorTypes,
+};
+use cognate_sdk_tests::*;
+
+const WRONG: &str = "Wr0ng-Passw0rd!";
+
+async fn password_auth(c: &Cognate, pool: &TestPool, username: &str, password: &str) -> Result<(), AwsError> {
+    c.idp
+        .initiate_auth()
+        .client_id(&pool.client_id)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", username)
+        .auth_parameters("PASSWORD", password)
+        .send()
+        .await
+        .map(|out| assert!(out.authentication_result().is_some()))
+        .map_err(|e| aws_err::<(), _>(Err(e)))
+}
+
+fn is_incorrect(r: &Result<(), AwsError>) -> bool {
+    matches!(r, Err(e) if e.code == "NotAuthorizedException" && e.message.as_deref() == Some("Incorrect username or password."))
+}
+
+fn is_locked(r: &Result<(), AwsError>) -> bool {
+    matches!(r, Err(e) if e.code == "NotAuthorizedException" && e.message.as_deref() == Some("Password attempts exceeded"))
+}
+
+/// A client with every password flow, SRP and PreventUserExistenceErrors as given.
+pub(crate) async fn client_with(c: &Cognate, pool_id: &str, pue: bool) -> String {
+    c.idp
+        .create_user_pool_client()
+        .user_pool_id(pool_id)
+        .client_name("srp-and-password")
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserSrpAuth)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        .prevent_user_existence_errors(if pue {
+            PreventUserExistenceErrorTypes::Enabled
+        } else {
+            PreventUserExistenceErrorTypes::Legacy
+        })
+        .send()
+        .await
+        .expect("CreateUserPoolClient")
+        .user_pool_client()
+        .and_then(|c| c.client_id())
+        .expect("client id")
+        .to_string()
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_out_progressively() {
+    let c = Cognate::start_with_clock().await;
+    let pool = c.create_pool("lockout").await;
+    c.admin_user(&pool, "lock", "lock@example.com").await;
+    for i in 0..5 {
+        let r = password_auth(&c, &pool, "lock", WRONG).await;
+        assert!(is_incorrect(&r), "attempt {i}: {r:?}");
+    }
+    // Locked for 1 s: even the right password is refused, and does not count.
+    let r = password_auth(&c, &pool, "lock", PASSWORD).await;
+    assert!(is_locked(&r), "{r:?}");
+    // Also through AdminInitiateAuth.
+    let admin = c
+        .idp
+        .admin_initiate_auth()
+        .user_pool_id(&pool.pool_id)
+        .client_id(&pool.client_id)
+        .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+        .auth_parameters("USERNAME", "lock")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await;
+    expect_err_msg(admin, "NotAuthorizedException", "Password attempts exceeded");
+
+    // After the second, a sixth failure locks for 2 s.
+    c.advance(Duration::from_millis(1100));
+    assert!(is_incorrect(&password_auth(&c, &pool, "lock", WRONG).await));
+    assert!(is_locked(&password_auth(&c, &pool, "lock", PASSWORD).await));
+    c.advance(Duration::from_millis(1100));
+    assert!(is_locked(&password_auth(&c, &pool, "lock", PASSWORD).await));
+    c.advance(Duration::from_millis(1000));
+    // A seventh failure: 4 s.
+    assert!(is_incorrect(&password_auth(&c, &pool, "lock", WRONG).await));
+    c.advance(Duration::from_millis(3900));
+    assert!(is_locked(&password_auth(&c, &pool, "lock", PASSWORD).await));
+    c.advance(Duration::from_millis(200));
+    // The lockout is over: the right password works and resets the count.
+    password_auth(&c, &pool, "lock", PASSWORD)
+        .await
+        .expect("sign-in after the lockout");
+    for _ in 0..4 {
+        assert!(is_incorrect(&password_auth(&c, &pool, "lock", WRONG).await));
+    }
+    password_auth(&c, &pool, "lock", PASSWORD)
+        .await
+        .expect("four failures after a reset do not lock");
+}
+
+#[tokio::test]
+async fn lockout_is_capped_and_forgotten_after_quiet_time() {
+    let c = Cognate::start_with_clock().await;
+    let pool = c.create_pool("lockout-cap").await;
+    c.admin_user(&pool, "cap", "cap@example.com").await;
+    // 16 failures, each after the previous lockout: 2^11 s would be more than 15 minutes.
+    for n in 1..=16u32 {
+        let r = password_auth(&c, &pool, "cap", WRONG).await;
+        assert!(is_incorrect(&r), "failure {n}: {r:?}");
+        if n >= 5 {
+            let secs = (1u64 << (n - 5)).min(900);
+            c.advance(Duration::from_secs(secs) + Duration::from_millis(10));
+        }
+    }
+    // The last lockout was capped at 15 minutes: it is over now, and so is the count.
+    password_auth(&c, &pool, "cap", PASSWORD)
+        .await
+        .expect("sign-in after a capped lockout");
+}
+
+#[tokio::test]
+async fn unknown_users_look_like_wrong_passwords() {
+    let c = Cognate::start().await;
+    let pool = c.create_pool("pue").await;
+    c.admin_user(&pool, "known", "known@example.com").await;
+    let pue = TestPool {
+        pool_id: pool.pool_id.clone(),
+        client_id: client_with(&c, &pool.pool_id, true).await,
+    };
+    let legacy = TestPool {
+        pool_id: pool.pool_id.clone(),
+        client_id: client_with(&c, &pool.pool_id, false).await,
+    };
+    let r = password_auth(&c, &legacy, "nobody", WRONG).await;
+    assert_eq!(r.unwrap_err().code, "UserNotFoundException");
+
+    let unknown = password_auth(&c, &pue, "nobody", WRONG).await;
+    let wrong = password_auth(&c, &pue, "known", WRONG).await;
+    assert!(is_incorrect(&unknown), "{unknown:?}");
+    assert!(is_incorrect(&wrong), "{wrong:?}");
+
+    // In time too: an unknown name costs a password hash check like a known one.
+    let mut known_times = Vec::new();
+    let mut unknown_times = Vec::new();
+    for i in 0..3 {
+        let t = Instant::now();
+        let _ = password_auth(&c, &pue, "known", WRONG).await;
+        known_times.push(t.elapsed());
+        let t = Instant::now();
+        let _ = password_auth(&c, &pue, &format!("nobody{i}"), WRONG).await;
+        unknown_times.push(t.elapsed());
+    }
+    known_times.sort();
+    unknown_times.sort();
+    let (k, u) = (known_times[1], unknown_times[1]);
+    assert!(u * 3 >= k, "unknown user answered in {u:?}, a known one in {k:?}");
+}
+
+#[tokio::test]
+async fn unknown_users_get_a_well_formed_srp_challenge() {
+    let c = Cognate::start().await;
+    let pool = c.create_pool("pue-srp").await;
+    let client_id = client_with(&c, &pool.pool_id, true).await;
+    let start = |name: &'static str| {
+        let client = aws_cognito_srp::SrpClient::new(
+            aws_cognito_srp::User::new(&pool.pool_id, name, PASSWORD),
+            &client_id,
+            None,
+        );
+        let a = client.get_auth_parameters().a;
+        let req = c
+            .idp
+            .initiate_auth()
+            .client_id(&client_id)
+            .auth_flow(AuthFlowType::UserSrpAuth)
+            .auth_parameters("USERNAME", name)
+            .auth_parameters("SRP_A", a);
+        (client, req)
+    };
+    let (client, req) = start("ghost");
+    let out = req.send().await.expect("USER_SRP_AUTH for an unknown user");
+    assert_eq!(out.challenge_name(), Some(&ChallengeNameType::PasswordVerifier));
+    let p = out.challenge_parameters().unwrap();
+    for k in ["SALT", "SRP_B", "SECRET_BLOCK", "USER_ID_FOR_SRP", "USERNAME"] {
+        assert!(p.get(k).is_some_and(|v| !v.is_empty()), "{k} missing: {p:?}");
+    }
+    assert_eq!(p["USER_ID_FOR_SRP"], "ghost");
+    // The same salt every time, as for a real user.
+    let (_, again) = start("ghost");
+    let again = again.send().await.expect("USER_SRP_AUTH again");
+    assert_eq!(again.challenge_parameters().unwrap()["SALT"], p["SALT"]);
+
+    let v = client
+        .verify(&p["SECRET_BLOCK"], &p["USER_ID_FOR_SRP"], &p["SALT"], &p["SRP_B"])
+        .expect("client-side SRP");
+    let answer = c
+        .idp
+        .respond_to_auth_challenge()
+        .client_id(&client_id)
+        .challenge_name(ChallengeNameType::PasswordVerifier)
+        .session(out.session().unwrap_or_default())
+        .challenge_responses("USERNAME", &p["USER_ID_FOR_SRP"])
+        .challenge_responses("PASSWORD_CLAIM_SECRET_BLOCK", v.password_claim_secret_block)
+        .challenge_responses("PASSWORD_CLAIM_SIGNATURE", v.password_claim_signature)
+        .challenge_responses("TIMESTAMP", v.timestamp)
+        .send()
+        .await;
+    expect_err_msg(answer, "NotAuthorizedException", "Incorrect username or password.");
+}
+
+#[tokio::test]
+async fn confirmation_codes_have_an_attempt_limit() {
+    let c = Cognate::start().await;
+    let pool = c.create_pool("code-limit").await;
+    c.idp
+        .sign_up()
+        .client_id(&pool.client_id)
+        .username("carl")
+        .password(PASSWORD)
+        .user_attributes(attr("email", "carl@example.com"))
+        .send()
+        .await
+        .expect("SignUp");
+    let code = c.last_code("carl@example.com").await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        expect_err(
+            c.idp
+                .confirm_sign_up()
+                .client_id(&pool.client_id)
+                .username("carl")
+                .confirmation_code(wrong)
+                .send()
+                .await,
+            "CodeMismatchException",
+        );
+    }
+    expect_err(
+        c.idp
+            .confirm_sign_up()
+            .client_id(&pool.client_id)
+            .username("carl")
+            .confirmation_code(&code)
+            .send()
+            .await,
+        "LimitExceededException",
+    );
+}
