@@ -38,6 +38,6 @@ pub use builder::{
     USER_MIGRATION, UserPool, VERIFY_AUTH_CHALLENGE_RESPONSE,
 };
 pub use cognate_core::clock::{Clock, ManualClock, SystemClock};
-pub use cognate_functions::{FunctionError, FunctionTarget, ProcessSpec, RemoteSpec};
-pub use cognate_server::{RunningServer, ServeOptions, Storage, start};
+pub use cognate_functions::{FunctionDef, FunctionError, FunctionTarget, ProcessSpec, RemoteSpec};
+pub use cognate_server::{PoolDeclaration, RunningServer, ServeOptions, Storage, start};
 pub use events::{Trigger, TriggerEvent};

@@ -143,6 +143,11 @@ impl Cognate {
         }
     }
 
+    /// The running server (declared pool ids, the service).
+    pub fn server(&self) -> &RunningServer {
+        self.server.as_ref().expect("server is running")
+    }
+
     /// The listening port.
     pub fn port(&self) -> u16 {
         self.server.as_ref().expect("server running").addr().port()

@@ -56,11 +56,13 @@ impl Cognito {
             .filter(|u| !u.is_empty())
             .ok_or_else(|| Error::missing("USERNAME"))?;
         let secret_hash = s.params.get("SECRET_HASH").map(String::as_str);
-        if s.params.get("CHALLENGE_NAME").map(String::as_str) == Some("SRP_A") || s.params.contains_key("SRP_A") {
-            return Err(Error::invalid_parameter(
-                "CUSTOM_AUTH with SRP_A is not supported by this version of Cognate.",
-            ));
-        }
+        // CUSTOM_AUTH may start with SRP (Amplify's CUSTOM_WITH_SRP).
+        let srp_a = if s.params.get("CHALLENGE_NAME").map(String::as_str) == Some("SRP_A") {
+            let hex = s.params.get("SRP_A").ok_or_else(|| Error::missing("SRP_A"))?;
+            Some(cognate_crypto::srp::parse_srp_a(hex).map_err(|_| Error::invalid_parameter("Invalid SRP_A value."))?)
+        } else {
+            None
+        };
         let subject = match self.find_user(s.pool, username).await? {
             Some(user) => {
                 self.check_secret_hash_for_user(s.client, &[username, &user.username], secret_hash)?;
@@ -89,17 +91,45 @@ impl Cognito {
                 }
             }
         };
-        self.custom_auth_round(s.pool, s.client, &subject, Vec::new(), None, s.ctx)
+        if let Some(user) = &subject.user {
+            self.check_lockout(user)?;
+        }
+        let history = match srp_a {
+            Some(_) => vec![json!({"challengeName": "SRP_A", "challengeResult": true, "challengeMetadata": null})],
+            None => Vec::new(),
+        };
+        self.custom_auth_round(s.pool, s.client, &subject, history, srp_a.as_ref(), None, s.ctx)
             .await
     }
 
-    /// Runs DefineAuthChallenge on the history and acts on its decision.
+    /// Runs the next round for a known user after a step outside the custom loop (SRP).
+    pub(crate) async fn continue_custom_auth(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: User,
+        history: Vec<Value>,
+        client_metadata: Option<Map<String, Value>>,
+        ctx: &CallContext,
+    ) -> Result<Value> {
+        let subject = Subject {
+            name: user.username.clone(),
+            user: Some(user),
+        };
+        self.custom_auth_round(pool, client, &subject, history, None, client_metadata, ctx)
+            .await
+    }
+
+    /// Runs DefineAuthChallenge on the history and acts on its decision. `srp_a` is the
+    /// client's SRP_A while a PASSWORD_VERIFIER step may still follow.
+    #[allow(clippy::too_many_arguments)]
     async fn custom_auth_round(
         &self,
         pool: &UserPool,
         client: &AppClient,
         subject: &Subject,
         history: Vec<Value>,
+        srp_a: Option<&cognate_crypto::srp::SrpA>,
         client_metadata: Option<Map<String, Value>>,
         ctx: &CallContext,
     ) -> Result<Value> {
@@ -139,6 +169,21 @@ impl Cognito {
         }
         let challenge = match decision.get("challengeName").and_then(Value::as_str) {
             Some("CUSTOM_CHALLENGE") => "CUSTOM_CHALLENGE",
+            Some("PASSWORD_VERIFIER") => {
+                // Only after the client opened with SRP_A: the SRP round-trip comes next.
+                let (Some(a), Some(user)) = (srp_a, &subject.user) else {
+                    if srp_a.is_some() {
+                        return Err(Error::incorrect_credentials());
+                    }
+                    return Err(Error::new(
+                        ErrorKind::InvalidLambdaResponseException,
+                        "Invalid lambda function output : PASSWORD_VERIFIER requires an SRP_A challenge first",
+                    ));
+                };
+                let mut extra = Map::new();
+                extra.insert("customAuthHistory".into(), Value::Array(history));
+                return self.password_verifier_challenge(pool, client, user, a, extra).await;
+            }
             Some(other) => {
                 return Err(Error::invalid_parameter(format!(
                     "Challenge {other} from DefineAuthChallenge is not supported by this version of Cognate."
@@ -288,7 +333,7 @@ impl Cognito {
             "challengeResult": correct,
             "challengeMetadata": session.data.get("metadata").cloned().unwrap_or(Value::Null),
         }));
-        self.custom_auth_round(pool, client, &subject, history, client_metadata, ctx)
+        self.custom_auth_round(pool, client, &subject, history, None, client_metadata, ctx)
             .await
     }
 }

@@ -74,15 +74,29 @@ impl Cognito {
         }
         self.check_lockout(&user)?;
         self.pre_authentication(s, &user).await?;
-        let Some(verifier) = self.srp_verifier(s.pool, &user) else {
+        self.password_verifier_challenge(s.pool, s.client, &user, &a, Map::new())
+            .await
+    }
+
+    /// Answers SRP_A with a PASSWORD_VERIFIER challenge for `user`; `extra` goes into the
+    /// challenge session (CUSTOM_AUTH keeps its history there).
+    pub(crate) async fn password_verifier_challenge(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        a: &srp::SrpA,
+        extra: Map<String, Value>,
+    ) -> Result<Value> {
+        let Some(verifier) = self.srp_verifier(pool, user) else {
             // Users without a verifier (no password yet) cannot use SRP.
             return Err(Error::incorrect_credentials());
         };
         let b: [u8; 32] = self.random.bytes();
         let challenge = srp::server_challenge(&verifier, &b).map_err(Error::internal)?;
         let secret_block = srp::encode_secret_block(&self.random.bytes::<64>());
-        let b_context = format!("{}/{}/srp-b", s.pool.id, user.username);
-        let mut data = Map::new();
+        let b_context = format!("{}/{}/srp-b", pool.id, user.username);
+        let mut data = extra;
         data.insert("A".into(), json!(a.to_hex()));
         data.insert(
             "b".into(),
@@ -90,7 +104,7 @@ impl Cognito {
         );
         data.insert("secretBlock".into(), json!(secret_block));
         let session = self
-            .start_challenge_with_id(s.pool, s.client, &user, "PASSWORD_VERIFIER", data, &secret_block)
+            .start_challenge_with_id(pool, client, user, "PASSWORD_VERIFIER", data, &secret_block)
             .await?;
         Ok(json!({
             "ChallengeName": "PASSWORD_VERIFIER",
@@ -216,6 +230,20 @@ impl Cognito {
             signature,
         )
         .unwrap_or(false);
+        if let Some(history) = session.data.get("customAuthHistory").and_then(Value::as_array) {
+            // CUSTOM_AUTH that started with SRP: the result goes back to DefineAuthChallenge.
+            if ok {
+                self.clear_lockout(pool, &mut user).await?;
+            } else {
+                self.record_password_failure(pool, &user).await?;
+            }
+            let mut history = history.clone();
+            history
+                .push(json!({"challengeName": "PASSWORD_VERIFIER", "challengeResult": ok, "challengeMetadata": null}));
+            return self
+                .continue_custom_auth(pool, client, user, history, client_metadata, ctx)
+                .await;
+        }
         if !ok {
             self.record_password_failure(pool, &user).await?;
             return Err(Error::incorrect_credentials());
