@@ -7,6 +7,9 @@ use std::time::Duration;
 
 /// Cognito gives a trigger five seconds to answer.
 pub const TRIGGER_TIMEOUT: Duration = Duration::from_secs(5);
+/// Asynchronous invocations (custom senders) are bounded by the function's own timeout, not
+/// Cognito's five seconds; this is only a backstop.
+pub const ASYNC_TIMEOUT: Duration = Duration::from_secs(900);
 
 pub struct HostedTriggers {
     host: FunctionHost,
@@ -54,7 +57,7 @@ impl TriggerInvoker for HostedTriggers {
 
     async fn invoke_async(&self, function_arn: &str, event: Value) {
         let name = function_name(function_arn);
-        if let Err(e) = self.host.invoke_async(name, event, TRIGGER_TIMEOUT) {
+        if let Err(e) = self.host.invoke_async(name, event, ASYNC_TIMEOUT) {
             tracing::warn!(function = name, error = %e.message(), "asynchronous trigger could not be invoked");
         }
     }
