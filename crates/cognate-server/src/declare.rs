@@ -88,6 +88,9 @@ pub struct StackDeclaration {
     existing: Vec<ExistingPool>,
     /// Pool names this stack creates (an existing pool may be one of them).
     planned_pool_names: BTreeSet<String>,
+    /// Function environments holding intrinsics (`!Ref CognitoUserPoolX`, `!GetAtt Key.Arn`),
+    /// by function name: resolved once the resources exist.
+    function_environments: BTreeMap<String, Map<String, Value>>,
 }
 
 #[derive(Debug, Clone)]
@@ -141,6 +144,9 @@ pub struct Applied {
     pub client_ids: BTreeMap<String, String>,
     /// Logical id → physical id (what `Ref` gives) of every resource applied.
     pub resource_ids: BTreeMap<String, String>,
+    /// Function name → its whole environment, for functions whose environment referred to
+    /// resources (now resolved).
+    pub function_environments: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 // ------------------------------------------------------------------------------------------
@@ -200,15 +206,12 @@ fn function_defs(project: &Project) -> Vec<FunctionDef> {
             let Some(handler) = &f.handler else { continue };
             let runtime = f.runtime.clone().unwrap_or_else(|| "nodejs18.x".into());
             let mut spec = ProcessSpec::new(runtime, handler.clone(), project.service_dir.clone());
+            // Intrinsics (`!Ref`, `!GetAtt`) are filled in once the resources exist.
             spec.environment = f
                 .environment
                 .iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()),
-                    )
-                })
+                .filter(|(_, v)| is_plain(v))
+                .map(|(k, v)| (k.clone(), env_string(v)))
                 .collect::<BTreeMap<_, _>>();
             if let Some(t) = f.timeout.as_f64() {
                 spec.timeout = Duration::from_secs_f64(t);
@@ -395,7 +398,22 @@ fn stack_from(project: &Project) -> anyhow::Result<StackDeclaration> {
         resources,
         existing,
         planned_pool_names,
+        function_environments: project
+            .functions
+            .iter()
+            .filter(|f| f.environment.values().any(|v| !is_plain(v)))
+            .map(|f| (f.name.clone(), f.environment.clone()))
+            .collect(),
     })
+}
+
+/// A value an environment variable can take as it is (anything but an intrinsic).
+fn is_plain(v: &Value) -> bool {
+    !matches!(v, Value::Object(_) | Value::Array(_))
+}
+
+fn env_string(v: &Value) -> String {
+    v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())
 }
 
 fn other_name(stack: &str, logical_id: &str, props: &Value) -> String {
@@ -1158,6 +1176,16 @@ async fn apply_stack(
         if let Some(s) = v.as_str() {
             applied.resource_ids.entry(id.clone()).or_insert_with(|| s.to_owned());
         }
+    }
+
+    for (function, env) in &stack.function_environments {
+        let what = format!("the environment of function {function}");
+        let resolved = stack.evaluate(&physical, &Value::Object(env.clone()), &what)?;
+        let vars = resolved
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), env_string(v))).collect())
+            .unwrap_or_default();
+        applied.function_environments.insert(function.clone(), vars);
     }
 
     // Existing pools.

@@ -339,6 +339,12 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         opts.account.clone(),
         Arc::new(cognate_kms::SystemRandomSource),
     ));
+    // Keys a configuration declares exist from the start, as a deployed stack's would.
+    for arn in &decls.kms_keys {
+        kms.ensure_key_for_arn(arn)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating KMS key {arn}: {e}"))?;
+    }
     let service = Cognito::new(
         store,
         clock,
@@ -372,6 +378,22 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
             return Err(e);
         }
     };
+    // Environments that referred to resources now have their values; processes start on
+    // first use, so re-registering before the server answers is enough.
+    if let Some(h) = &host {
+        for f in &decls.functions {
+            if let (Some(env), cognate_functions::FunctionTarget::Process(spec)) =
+                (declared.function_environments.get(&f.name), &f.target)
+            {
+                let mut spec = spec.clone();
+                spec.environment = env.clone();
+                h.register(FunctionDef::new(
+                    f.name.clone(),
+                    cognate_functions::FunctionTarget::Process(spec),
+                ));
+            }
+        }
+    }
     let pool_ids = declared.pool_ids.clone();
     let app = http::router(http::AppState {
         service: service.clone(),

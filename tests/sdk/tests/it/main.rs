@@ -6,6 +6,7 @@
 mod admin_users;
 mod auth;
 mod clients;
+mod custom_senders;
 mod custom_srp;
 mod errors;
 mod groups;
