@@ -1,4 +1,5 @@
 //! Storage backends for Cognate. [`sqlite::SqliteStore`] is the embedded default.
+mod common;
 pub mod postgres;
 pub mod sqlite;
 

@@ -1,6 +1,7 @@
 //! PostgreSQL backend, for several stateless Cognate nodes sharing one database. The schema
 //! mirrors SQLite's; text columns that are compared by range use the "C" collation so prefix
 //! filters and pagination order bytes exactly as SQLite does.
+use crate::common::*;
 use async_trait::async_trait;
 use cognate_core::model::*;
 use cognate_core::store::{Page, Store, StoreError, StoreResult};
@@ -53,20 +54,12 @@ CREATE TABLE messages (seq BIGSERIAL PRIMARY KEY, to_addr TEXT NOT NULL, data TE
 CREATE INDEX messages_by_to ON messages(to_addr, seq);
 "#];
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
-}
-
 fn sql_error(e: tokio_postgres::Error) -> StoreError {
     if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
         StoreError::AlreadyExists
     } else {
         backend(e)
     }
-}
-
-fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
-    serde_json::to_string(v).map_err(backend)
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> StoreResult<T> {
@@ -77,45 +70,6 @@ fn user_from_row(row: &tokio_postgres::Row) -> StoreResult<User> {
     let mut user: User = from_json(row.get::<_, &str>("data"))?;
     user.version = row.get("version");
     Ok(user)
-}
-
-fn page<T>(mut items: Vec<T>, limit: usize, key: impl Fn(&T) -> String) -> Page<T> {
-    let next = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(key)
-    } else {
-        None
-    };
-    Page { items, next }
-}
-
-fn filter_column(f: &UserFilter) -> &'static str {
-    match f.attribute {
-        SearchableAttribute::Username => "username",
-        SearchableAttribute::Email => "email",
-        SearchableAttribute::PhoneNumber => "phone_number",
-        SearchableAttribute::Name => "name",
-        SearchableAttribute::GivenName => "given_name",
-        SearchableAttribute::FamilyName => "family_name",
-        SearchableAttribute::PreferredUsername => "preferred_username",
-        SearchableAttribute::UserStatus => "user_status",
-        SearchableAttribute::Status => "enabled",
-        SearchableAttribute::Sub => "sub",
-    }
-}
-
-fn attribute_column(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "email" => "email",
-        "phone_number" => "phone_number",
-        "preferred_username" => "preferred_username",
-        "sub" => "sub",
-        _ => return None,
-    })
-}
-
-fn enabled_text(u: &User) -> &'static str {
-    if u.enabled { "Enabled" } else { "Disabled" }
 }
 
 pub struct PostgresStore {
@@ -412,7 +366,7 @@ impl Store for PostgresStore {
                     (
                         format!("{column} >= $2 AND {column} < $3"),
                         f.value.clone(),
-                        format!("{}\u{10FFFF}", f.value),
+                        prefix_upper_bound(&f.value),
                     )
                 } else {
                     (

@@ -1,5 +1,6 @@
 //! SQLite backend: WAL, one writer connection and a few readers, every write one
 //! transaction committed with `synchronous=FULL`, so an acknowledged write survives a crash.
+use crate::common::*;
 use async_trait::async_trait;
 use cognate_core::model::*;
 use cognate_core::store::{Page, Store, StoreError, StoreResult};
@@ -53,10 +54,6 @@ CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, to_addr TEXT NOT N
 CREATE INDEX messages_by_to ON messages(to_addr, seq);
 "#];
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
-}
-
 fn sql_error(e: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(f, _) = &e
         && f.code == rusqlite::ErrorCode::ConstraintViolation
@@ -64,10 +61,6 @@ fn sql_error(e: rusqlite::Error) -> StoreError {
         return StoreError::AlreadyExists;
     }
     backend(e)
-}
-
-fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
-    serde_json::to_string(v).map_err(backend)
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
@@ -83,30 +76,6 @@ fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
 }
 
 /// The column a ListUsers filter compares, and the value to compare it with.
-fn filter_column(f: &UserFilter) -> (&'static str, String) {
-    match f.attribute {
-        SearchableAttribute::Username => ("username", f.value.clone()),
-        SearchableAttribute::Email => ("email", f.value.clone()),
-        SearchableAttribute::PhoneNumber => ("phone_number", f.value.clone()),
-        SearchableAttribute::Name => ("name", f.value.clone()),
-        SearchableAttribute::GivenName => ("given_name", f.value.clone()),
-        SearchableAttribute::FamilyName => ("family_name", f.value.clone()),
-        SearchableAttribute::PreferredUsername => ("preferred_username", f.value.clone()),
-        SearchableAttribute::UserStatus => ("user_status", f.value.clone()),
-        SearchableAttribute::Status => ("enabled", f.value.clone()),
-        SearchableAttribute::Sub => ("sub", f.value.clone()),
-    }
-}
-
-fn attribute_column(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "email" => "email",
-        "phone_number" => "phone_number",
-        "preferred_username" => "preferred_username",
-        "sub" => "sub",
-        _ => return None,
-    })
-}
 
 pub struct SqliteStore {
     writer: Arc<Mutex<Connection>>,
@@ -189,20 +158,6 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
         tx.commit().map_err(backend)?;
     }
     Ok(())
-}
-
-fn enabled_text(u: &User) -> &'static str {
-    if u.enabled { "Enabled" } else { "Disabled" }
-}
-
-fn page<T>(mut items: Vec<T>, limit: usize, key: impl Fn(&T) -> String) -> Page<T> {
-    let next = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(key)
-    } else {
-        None
-    };
-    Page { items, next }
 }
 
 #[async_trait]
@@ -464,11 +419,11 @@ impl Store for SqliteStore {
             let (condition, value, upper) = match &filter {
                 None => ("?2 = ?2 AND ?3 = ?3".to_owned(), String::new(), String::new()),
                 Some(f) => {
-                    let (column, value) = filter_column(f);
+                    let column = filter_column(f);
                     if f.prefix {
-                        (format!("{column} >= ?2 AND {column} < ?3"), value.clone(), format!("{value}\u{10FFFF}"))
+                        (format!("{column} >= ?2 AND {column} < ?3"), f.value.clone(), prefix_upper_bound(&f.value))
                     } else {
-                        (format!("{column} = ?2 AND ?3 = ?3"), value, String::new())
+                        (format!("{column} = ?2 AND ?3 = ?3"), f.value.clone(), String::new())
                     }
                 }
             };
