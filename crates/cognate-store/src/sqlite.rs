@@ -75,7 +75,6 @@ fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     Ok(user)
 }
 
-/// The column a ListUsers filter compares, and the value to compare it with.
 
 pub struct SqliteStore {
     writer: Arc<Mutex<Connection>>,
