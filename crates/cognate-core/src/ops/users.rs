@@ -359,6 +359,35 @@ impl Cognito {
         Ok(json!({}))
     }
 
+    /// Makes a code for `purpose`, renders its message, saves the user and sends the message:
+    /// the tail of every operation that answers with CodeDeliveryDetails.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_new_code(
+        &self,
+        pool: &UserPool,
+        user: &mut User,
+        (purpose, ttl_ms, kind): (CodePurpose, i64, MessageKind),
+        (channel, to): (Channel, String),
+        client_id: Option<&str>,
+        client_metadata: Option<Map<String, Value>>,
+        ctx: &CallContext,
+    ) -> Result<Value> {
+        let code = self.new_code(user, purpose, ttl_ms);
+        let details = delivery_details(channel, &to);
+        let out = Outgoing {
+            kind,
+            channel,
+            to,
+            code,
+            client_id,
+            client_metadata,
+        };
+        let message = self.render_message(pool, user, out, ctx).await?;
+        self.save_user(pool, user).await?;
+        self.deliver(message).await?;
+        Ok(json!({ "CodeDeliveryDetails": details }))
+    }
+
     pub async fn resend_confirmation_code(&self, req: Request, ctx: &CallContext) -> Result<Value> {
         let client_id = req.str("ClientId")?;
         let given = req.str("Username")?;
@@ -380,19 +409,17 @@ impl Cognito {
                 "Cannot resend codes. Auto verification not turned on.",
             ));
         };
-        let code = self.new_code(&mut user, CodePurpose::SignUp, SIGN_UP_CODE_TTL_MS);
-        let out = Outgoing {
-            kind: MessageKind::ResendCode,
-            channel,
-            to: to.clone(),
+        let code = (CodePurpose::SignUp, SIGN_UP_CODE_TTL_MS, MessageKind::ResendCode);
+        self.send_new_code(
+            &pool,
+            &mut user,
             code,
-            client_id: Some(&client_id),
-            client_metadata: metadata(&req)?,
-        };
-        let message = self.render_message(&pool, &user, out, ctx).await?;
-        self.save_user(&pool, &mut user).await?;
-        self.deliver(message).await?;
-        Ok(json!({ "CodeDeliveryDetails": delivery_details(channel, &to) }))
+            (channel, to),
+            Some(&client_id),
+            metadata(&req)?,
+            ctx,
+        )
+        .await
     }
 
     pub async fn forgot_password(&self, req: Request, ctx: &CallContext) -> Result<Value> {
@@ -432,19 +459,21 @@ impl Cognito {
                 "Cannot reset password for the user as there is no registered/verified email or phone_number",
             ));
         };
-        let code = self.new_code(&mut user, CodePurpose::ForgotPassword, RESET_CODE_TTL_MS);
-        let out = Outgoing {
-            kind: MessageKind::ForgotPassword,
-            channel,
-            to: to.clone(),
+        let code = (
+            CodePurpose::ForgotPassword,
+            RESET_CODE_TTL_MS,
+            MessageKind::ForgotPassword,
+        );
+        self.send_new_code(
+            &pool,
+            &mut user,
             code,
-            client_id: Some(&client_id),
-            client_metadata: metadata(&req)?,
-        };
-        let message = self.render_message(&pool, &user, out, ctx).await?;
-        self.save_user(&pool, &mut user).await?;
-        self.deliver(message).await?;
-        Ok(json!({ "CodeDeliveryDetails": delivery_details(channel, &to) }))
+            (channel, to),
+            Some(&client_id),
+            metadata(&req)?,
+            ctx,
+        )
+        .await
     }
 
     pub async fn confirm_forgot_password(&self, req: Request, ctx: &CallContext) -> Result<Value> {
@@ -697,23 +726,21 @@ impl Cognito {
             .or_else(|| user.attributes.get(&name))
             .cloned()
             .ok_or_else(|| Error::invalid_parameter(format!("Attribute {name} is not set for the user.")))?;
-        let code = self.new_code(
-            &mut user,
+        let code = (
             CodePurpose::VerifyAttribute(name.clone()),
             ATTRIBUTE_CODE_TTL_MS,
+            MessageKind::VerifyUserAttribute,
         );
-        let out = Outgoing {
-            kind: MessageKind::VerifyUserAttribute,
-            channel,
-            to: to.clone(),
+        self.send_new_code(
+            &pool,
+            &mut user,
             code,
-            client_id: Some(&auth.client_id),
-            client_metadata: metadata(&req)?,
-        };
-        let message = self.render_message(&pool, &user, out, ctx).await?;
-        self.save_user(&pool, &mut user).await?;
-        self.deliver(message).await?;
-        Ok(json!({ "CodeDeliveryDetails": delivery_details(channel, &to) }))
+            (channel, to),
+            Some(&auth.client_id),
+            metadata(&req)?,
+            ctx,
+        )
+        .await
     }
 
     pub async fn verify_user_attribute(&self, req: Request) -> Result<Value> {

@@ -1,0 +1,554 @@
+//! `cognate-bench`: starts each server on loopback, loads it from this process with N
+//! concurrent clients for a fixed time, and prints a Markdown table (and JSON) of
+//! throughput, latency p50/p99 and the server's peak RSS. See bench/README.md.
+mod client;
+mod load;
+mod report;
+mod servers;
+mod srp;
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use clap::Parser;
+use load::{Ctx, Op, Outcome};
+use report::{Report, Row, ServerSummary, Status, TriggerFigures};
+use serde_json::json;
+use servers::{Env, Kind, Launch, Running};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "cognate-bench",
+    about = "Benchmarks Cognate against moto and cognito-local on this machine"
+)]
+struct Args {
+    /// Measured time per workload (after the warm-up): 10s, 500ms, 1m.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Unmeasured warm-up before each workload.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    warmup: Duration,
+    /// Concurrent clients (each with its own keep-alive connection).
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Servers to run, comma-separated: cognate (SQLite), cognate-pg (PostgreSQL), moto,
+    /// cognito-local.
+    #[arg(long, default_value = "cognate,cognate-pg,moto,cognito-local")]
+    servers: String,
+    /// Users in the pool for ListUsers and the RSS-with-users figure.
+    #[arg(long, default_value_t = 100_000)]
+    users: usize,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Workloads, comma-separated: signup, password, refresh, getuser, admingetuser, srp,
+    /// trigger, listusers; or "all".
+    #[arg(long, default_value = "all")]
+    workloads: String,
+    /// Stop seeding after this long, or early when at the current rate finishing would take
+    /// over 3× this (the ListUsers figure is then taken on the users created so far, and says so).
+    #[arg(long, default_value = "30m", value_parser = parse_duration)]
+    seed_limit: Duration,
+    /// Concurrent AdminCreateUser calls while seeding.
+    #[arg(long, default_value_t = 32)]
+    seed_concurrency: usize,
+    /// Threads of the load generator (the servers get the rest of the machine).
+    #[arg(long, default_value_t = 1)]
+    client_threads: usize,
+    /// The cognate binary (default: next to this one, built first with cargo).
+    #[arg(long)]
+    cognate_bin: Option<PathBuf>,
+    /// argon2id parameters passed to Cognate (`--argon2 m=KIB,t=N,p=N`); default: Cognate's.
+    #[arg(long, value_name = "m=KIB,t=N,p=N")]
+    argon2: Option<String>,
+    /// Do not run `cargo build --release -p cognate` first.
+    #[arg(long)]
+    no_build: bool,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map_or((s, "s"), |i| s.split_at(i));
+    let n: f64 = num.parse().map_err(|_| format!("bad duration {s:?}"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" | "min" => n * 60.0,
+        _ => return Err(format!("bad duration unit in {s:?} (ms, s, m)")),
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[derive(Debug, Clone)]
+struct Selection(Vec<String>);
+
+impl Selection {
+    fn has(&self, w: &str) -> bool {
+        self.0.iter().any(|x| x == "all" || x == w)
+    }
+}
+
+const WORKLOADS: &[&str] = &[
+    "signup",
+    "password",
+    "refresh",
+    "getuser",
+    "admingetuser",
+    "srp",
+    "trigger",
+    "listusers",
+];
+
+pub const W_SIGNUP: &str = "SignUp + AdminConfirmSignUp";
+pub const W_PASSWORD: &str = "InitiateAuth USER_PASSWORD_AUTH";
+pub const W_PASSWORD_1: &str = "USER_PASSWORD_AUTH, no trigger, 1 client (trigger baseline)";
+pub const W_REFRESH: &str = "InitiateAuth REFRESH_TOKEN_AUTH";
+pub const W_GETUSER: &str = "GetUser (access token)";
+pub const W_ADMINGETUSER: &str = "AdminGetUser";
+pub const W_TRIGGER: &str = "USER_PASSWORD_AUTH + warm Node PreTokenGeneration, 1 client";
+pub const W_SRP: &str = "USER_SRP_AUTH + PASSWORD_VERIFIER sign-in";
+pub const W_LISTUSERS: &str = "ListUsers, Filter email = \"…\"";
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.client_threads.max(1))
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(args)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let kinds = args
+        .servers
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(Kind::parse)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let selection = Selection(args.workloads.split(',').map(|s| s.trim().to_owned()).collect());
+    for w in &selection.0 {
+        if w != "all" && !WORKLOADS.contains(&w.as_str()) {
+            bail!("unknown workload {w:?} (one of {}, or all)", WORKLOADS.join(", "));
+        }
+    }
+    let bench_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let cognate_bin = match &args.cognate_bin {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()?
+            .parent()
+            .context("no folder for this executable")?
+            .join("cognate"),
+    };
+    let scratch = std::env::temp_dir().join(format!("cognate-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    let env = Env {
+        bench_dir,
+        cognate_bin,
+        scratch: scratch.clone(),
+        argon2: args.argon2.clone(),
+        pg: std::sync::Mutex::new(None),
+        built: std::sync::atomic::AtomicBool::new(false),
+    };
+
+    let mut report = Report::new(report::machine().await, settings(&args));
+    for &kind in &kinds {
+        eprintln!("== {}", kind.label());
+        match bench_server(kind, &env, &args, &selection, &mut report).await {
+            Ok(()) => {}
+            Err(e) => {
+                eprintln!("  failed: {e:#}");
+                report.failures.push(format!("{}: {e:#}", kind.label()));
+            }
+        }
+    }
+    servers::stop_postgres(&env).await;
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    let markdown = report.markdown(&args.command_line());
+    println!("{markdown}");
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report.to_json())?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("JSON written to {}", path.display());
+    }
+    Ok(())
+}
+
+impl Args {
+    fn command_line(&self) -> String {
+        let mut s = String::from("cargo run --release -p cognate-bench --");
+        s += &format!(
+            " --duration {}s --concurrency {} --servers {} --users {}",
+            self.duration.as_secs_f64(),
+            self.concurrency,
+            self.servers,
+            self.users
+        );
+        if self.workloads != "all" {
+            s += &format!(" --workloads {}", self.workloads);
+        }
+        s
+    }
+}
+
+fn settings(args: &Args) -> serde_json::Value {
+    json!({
+        "duration_s": args.duration.as_secs_f64(),
+        "warmup_s": args.warmup.as_secs_f64(),
+        "concurrency": args.concurrency,
+        "users": args.users,
+        "seed_concurrency": args.seed_concurrency,
+        "seed_limit_s": args.seed_limit.as_secs_f64(),
+        "client_threads": args.client_threads,
+        "workloads": args.workloads,
+        "command": args.command_line(),
+    })
+}
+
+/// Runs one workload against `srv` and turns it into a row.
+async fn measure(
+    srv: &Running,
+    ctx: &Arc<Ctx>,
+    op: Op,
+    concurrency: usize,
+    args: &Args,
+    workload: &str,
+    kind: Kind,
+) -> (Row, Outcome) {
+    eprintln!("  {workload} ({concurrency} clients)");
+    let peak_reset = srv.reset_peak();
+    let pid = srv.pid;
+    let me = std::process::id();
+    let warmup = args.warmup;
+    let sampler = async move {
+        tokio::time::sleep(warmup).await;
+        (Instant::now(), servers::cpu_seconds(pid), servers::cpu_seconds(me))
+    };
+    let (outcome, (t0, cpu0, me0)) = tokio::join!(load::run(ctx, op, concurrency, args.warmup, args.duration), sampler);
+    let wall = t0.elapsed().as_secs_f64().max(0.001);
+    let server_cpu = (srv.cpu_seconds() - cpu0) / wall * 100.0;
+    let client_cpu = (servers::cpu_seconds(me) - me0) / wall * 100.0;
+    let mem = srv.mem();
+    let mut row = Row::measured(workload, kind, concurrency, &outcome);
+    row.peak_rss_mb = Some(if peak_reset { mem.peak_rss_mb } else { mem.rss_mb });
+    row.server_cpu_pct = Some(server_cpu);
+    row.client_cpu_pct = Some(client_cpu);
+    if let Some(e) = &outcome.first_error {
+        eprintln!("    {} errors; first: {e}", outcome.errors);
+    }
+    (row, outcome)
+}
+
+async fn bench_server(kind: Kind, env: &Env, args: &Args, sel: &Selection, report: &mut Report) -> anyhow::Result<()> {
+    servers::install(kind, env, !args.no_build).await?;
+    let version = servers::version(kind, env).await;
+    let dir = env.fresh_dir(&format!("{kind:?}"))?;
+    let mut srv = servers::start(Launch::main(kind, env, &dir)?).await?;
+    eprintln!(
+        "  {version} ready in {:.0} ms (pid {})",
+        srv.ready.as_secs_f64() * 1000.0,
+        srv.pid
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut summary = ServerSummary::new(kind, version, env.password_hashing(kind).await);
+    summary.ready_ms = Some(srv.ready.as_secs_f64() * 1000.0);
+    summary.idle_rss_mb = Some(srv.mem().rss_mb);
+
+    let result = bench_workloads(kind, env, args, sel, report, &srv, &mut summary).await;
+    srv.stop().await;
+    // Restart on the seeded data (moto keeps nothing across a restart).
+    if result.is_ok() && summary.seed.is_some() && kind != Kind::Moto {
+        match servers::start(Launch::main(kind, env, &dir)?).await {
+            Ok(mut again) => {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                summary.restart_ready_ms = Some(again.ready.as_secs_f64() * 1000.0);
+                summary.restart_rss_mb = Some(again.mem().rss_mb);
+                eprintln!(
+                    "  restarted on the seeded data: ready in {:.0} ms, RSS {:.1} MB",
+                    again.ready.as_secs_f64() * 1000.0,
+                    again.mem().rss_mb
+                );
+                again.stop().await;
+            }
+            Err(e) => {
+                eprintln!("  restart on the seeded data failed: {e:#}");
+                let first = format!("{e:#}");
+                let reason = first
+                    .lines()
+                    .find(|l| l.contains("Error:") || l.contains("error"))
+                    .unwrap_or("did not start")
+                    .trim()
+                    .chars()
+                    .take(120)
+                    .collect::<String>();
+                summary.restart_error = Some(reason);
+            }
+        }
+    }
+    report.servers.push(summary);
+    result
+}
+
+async fn bench_workloads(
+    kind: Kind,
+    env: &Env,
+    args: &Args,
+    sel: &Selection,
+    report: &mut Report,
+    srv: &Running,
+    summary: &mut ServerSummary,
+) -> anyhow::Result<()> {
+    let ctx = Arc::new(Ctx::setup(srv.addr, "bench", None).await?);
+    let n = args.concurrency;
+    if sel.has("signup") {
+        let (row, _) = measure(srv, &ctx, Op::SignUpConfirm, n, args, W_SIGNUP, kind).await;
+        report
+            .rows
+            .push(row.note("1 op = 2 requests; each SignUp hashes a password"));
+    }
+    ctx.ensure_users(n.max(16)).await.context("creating users to sign in")?;
+    if sel.has("password") {
+        let (row, _) = measure(srv, &ctx, Op::PasswordSignIn, n, args, W_PASSWORD, kind).await;
+        report
+            .rows
+            .push(row.note(&format!("password hashing: {}", env.password_hashing(kind).await)));
+    }
+    let trigger_supported = kind != Kind::Moto;
+    if sel.has("refresh") || sel.has("getuser") {
+        ctx.ensure_tokens(64).await.context("signing in for tokens")?;
+    }
+    if sel.has("refresh") {
+        let (row, _) = measure(srv, &ctx, Op::Refresh, n, args, W_REFRESH, kind).await;
+        report.rows.push(row);
+    }
+    if sel.has("getuser") {
+        let (row, _) = measure(srv, &ctx, Op::GetUser, n, args, W_GETUSER, kind).await;
+        report.rows.push(row);
+    }
+    if sel.has("admingetuser") {
+        let (row, _) = measure(srv, &ctx, Op::AdminGetUser, n, args, W_ADMINGETUSER, kind).await;
+        report.rows.push(row);
+    }
+    if sel.has("srp") {
+        if kind == Kind::CognitoLocal {
+            report.rows.push(Row::other(
+                W_SRP,
+                kind,
+                Status::Unsupported,
+                "cognito-local does not implement USER_SRP_AUTH",
+            ));
+        } else if kind == Kind::Moto {
+            report.rows.push(Row::other(
+                W_SRP,
+                kind,
+                Status::Unsupported,
+                "moto's USER_SRP_AUTH is not SRP: random SRP_B and SALT, a SECRET_BLOCK that is not base64, no proof check",
+            ));
+        } else {
+            let (row, _) = measure(srv, &ctx, Op::SrpSignIn, n, args, W_SRP, kind).await;
+            report.rows.push(row.note(
+                "1 op = 2 requests; no argon2 on this path; the harness computes the client's proof on the same 2 cores",
+            ));
+        }
+    }
+    if sel.has("trigger") {
+        if !trigger_supported {
+            report.rows.push(Row::other(
+                W_TRIGGER,
+                kind,
+                Status::Unsupported,
+                "moto does not run Lambda triggers",
+            ));
+        } else {
+            // The same sign-ins on two fresh instances, one without and one with the trigger.
+            let baseline = trigger_workload(kind, env, args, false).await;
+            let triggered = match &baseline {
+                Ok(_) => trigger_workload(kind, env, args, true).await,
+                Err(_) => Err(anyhow::anyhow!("the baseline failed")),
+            };
+            match (baseline, triggered) {
+                (Ok((brow, base, _)), Ok((row, outcome, node_rss))) => {
+                    let fig = TriggerFigures {
+                        baseline_p50_ms: base.percentile_ms(50.0),
+                        baseline_p99_ms: base.percentile_ms(99.0),
+                        trigger_p50_ms: outcome.percentile_ms(50.0),
+                        trigger_p99_ms: outcome.percentile_ms(99.0),
+                        node_rss_mb: Some(node_rss),
+                    };
+                    let note = fig
+                        .added_p50_ms()
+                        .map(|d| format!("adds {d:+.2} ms p50 to a sign-in"))
+                        .unwrap_or_default();
+                    summary.trigger = Some(fig);
+                    report.rows.push(brow.note("fresh instance, 8 users"));
+                    report.rows.push(row.note("fresh instance, 8 users").note(&note));
+                }
+                (b, t) => {
+                    let e = b.err().or(t.err()).map(|e| format!("{e:#}")).unwrap_or_default();
+                    eprintln!("    trigger workload failed: {e}");
+                    report.rows.push(Row::other(W_TRIGGER, kind, Status::Failed, &e));
+                }
+            }
+        }
+    }
+    if sel.has("listusers") {
+        eprintln!(
+            "  seeding {} users (AdminCreateUser, {} at a time)",
+            args.users, args.seed_concurrency
+        );
+        srv.reset_peak();
+        let seeding = load::seed(&ctx, args.users, args.seed_concurrency, args.seed_limit).await;
+        eprintln!(
+            "    {} users in {:.1} s{}",
+            seeding.created,
+            seeding.elapsed.as_secs_f64(),
+            seeding
+                .stopped
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default()
+        );
+        if let Some(e) = &seeding.first_error {
+            eprintln!("    {} errors; first: {e}", seeding.errors);
+        }
+        let mem = srv.mem();
+        summary.seed = Some(report::SeedFigures {
+            target: args.users,
+            created: seeding.created,
+            seconds: seeding.elapsed.as_secs_f64(),
+            errors: seeding.errors,
+            first_error: seeding.first_error.clone(),
+            stopped: seeding.stopped.clone(),
+            peak_rss_mb: mem.peak_rss_mb,
+        });
+        // Let the server settle (moto and Node collect garbage) before reading its RSS.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        summary.rss_with_users_mb = Some(srv.mem().rss_mb);
+        let (row, _) = measure(srv, &ctx, Op::ListUsersFilter, n, args, W_LISTUSERS, kind).await;
+        let mut note = format!("{} users in the pool", seeding.created);
+        if seeding.stopped.is_some() {
+            note += " (seeding stopped early)";
+        }
+        report.rows.push(row.note(&note));
+    }
+    Ok(())
+}
+
+/// Sign-ins from one client on a fresh instance whose pool (8 users) has, or has not, a Node
+/// PreTokenGeneration trigger. Returns the row, the outcome, and the RSS of the Node
+/// process(es) running the handler.
+async fn trigger_workload(kind: Kind, env: &Env, args: &Args, trigger: bool) -> anyhow::Result<(Row, Outcome, f64)> {
+    let dir = env.fresh_dir(&format!("{kind:?}-trigger-{trigger}"))?;
+    let mut aux: Option<Running> = None;
+    let launch = match kind {
+        _ if !trigger => Launch::main(kind, env, &dir)?,
+        Kind::Cognate | Kind::CognatePg => {
+            let mut l = Launch::main(kind, env, &dir)?;
+            l.args.push("--config".into());
+            l.args.push(env.trigger_fixture().display().to_string());
+            l
+        }
+        Kind::CognitoLocal => {
+            // cognito-local calls triggers through the Lambda Invoke API.
+            let port = servers::free_port()?;
+            let lambda = servers::start(Launch {
+                program: "node".into(),
+                args: vec![env.trigger_fixture().join("lambda-invoke.js").display().to_string()],
+                envs: vec![("PORT".into(), port.to_string())],
+                cwd: dir.clone(),
+                ready_marker: "lambda listening on",
+                port,
+            })
+            .await?;
+            let config = json!({
+                "LambdaClient": {
+                    "endpoint": format!("http://127.0.0.1:{port}"),
+                    "credentials": {"accessKeyId": "local", "secretAccessKey": "local"},
+                    "region": "us-east-1",
+                },
+                "TriggerFunctions": {"PreTokenGeneration": "bench-dev-preTokenGeneration"},
+            });
+            let launch = Launch::main(kind, env, &dir)?;
+            servers::write_cognito_local_config(&dir, config)?;
+            aux = Some(lambda);
+            launch
+        }
+        Kind::Moto => bail!("moto does not run triggers"),
+    };
+    let mut srv = servers::start(launch).await?;
+    let result = async {
+        let ctx = match kind {
+            Kind::Cognate | Kind::CognatePg if trigger => {
+                let id = Ctx::find_pool(srv.addr, "BenchTrigger").await?;
+                Arc::new(Ctx::setup(srv.addr, "", Some(id)).await?)
+            }
+            _ => Arc::new(Ctx::setup(srv.addr, "BenchTrigger", None).await?),
+        };
+        ctx.ensure_users(8).await?;
+        if trigger {
+            check_trigger_claim(&ctx).await?;
+        }
+        let warm = Args {
+            warmup: args.warmup.max(Duration::from_secs(1)),
+            ..args.clone()
+        };
+        let name = if trigger { W_TRIGGER } else { W_PASSWORD_1 };
+        let (row, outcome) = measure(&srv, &ctx, Op::PasswordSignIn, 1, &warm, name, kind).await;
+        let node_rss = match &aux {
+            Some(a) => a.mem().rss_mb,
+            None => servers::children_rss_mb(srv.pid),
+        };
+        Ok::<_, anyhow::Error>((row, outcome, node_rss))
+    }
+    .await;
+    srv.stop().await;
+    if let Some(mut a) = aux {
+        a.stop().await;
+    }
+    result
+}
+
+/// Signs in once and checks the ID token carries the trigger's claim.
+async fn check_trigger_claim(ctx: &Ctx) -> anyhow::Result<()> {
+    let user = ctx.users.lock().unwrap_or_else(|e| e.into_inner())[0].clone();
+    let mut c = client::Client::new(ctx.addr);
+    let out = c
+        .call(
+            "InitiateAuth",
+            &json!({
+                "AuthFlow": "USER_PASSWORD_AUTH",
+                "ClientId": ctx.client_id,
+                "AuthParameters": {"USERNAME": user, "PASSWORD": load::PASSWORD},
+            }),
+            false,
+        )
+        .await?;
+    let id_token = out["AuthenticationResult"]["IdToken"].as_str().context("no IdToken")?;
+    let payload = id_token.split('.').nth(1).context("IdToken is not a JWT")?;
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .context("IdToken payload")?,
+    )?;
+    if claims["bench_tier"] != "gold" {
+        bail!("the PreTokenGeneration trigger did not run (no bench_tier claim in the ID token)");
+    }
+    Ok(())
+}
