@@ -75,7 +75,6 @@ fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     Ok(user)
 }
 
-
 pub struct SqliteStore {
     writer: Arc<Mutex<Connection>>,
     readers: Vec<Arc<Mutex<Connection>>>,
