@@ -11,6 +11,7 @@ mod custom_srp;
 mod errors;
 mod groups;
 mod harness;
+mod jwt_clients;
 mod list_users;
 mod mfa;
 mod persistence;

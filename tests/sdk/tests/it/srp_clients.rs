@@ -16,7 +16,7 @@ use crate::protections::client_with;
 
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
-fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let manifest = manifest.canonicalize().unwrap_or_else(|_| manifest.to_path_buf());
     manifest.join("../..").canonicalize().expect("repository root")
@@ -28,7 +28,7 @@ fn python() -> PathBuf {
 }
 
 /// Runs a client script; returns stdout, panics with stderr.
-async fn run(program: &Path, args: &[&str], cwd: &Path) -> String {
+pub(crate) async fn run(program: &Path, args: &[&str], cwd: &Path) -> String {
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args)
         .current_dir(cwd)
