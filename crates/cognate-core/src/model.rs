@@ -75,9 +75,12 @@ impl UserPool {
     }
 
     pub fn schema_attribute(&self, name: &str) -> Option<Value> {
-        self.schema()
-            .into_iter()
+        // Looked up per attribute on every write: find without copying the whole schema.
+        self.setting("SchemaAttributes")
+            .and_then(Value::as_array)?
+            .iter()
             .find(|a| a.get("Name").and_then(Value::as_str) == Some(name))
+            .cloned()
     }
 
     pub fn deletion_protected(&self) -> bool {
