@@ -58,3 +58,12 @@ pub(crate) fn page<T>(mut items: Vec<T>, limit: usize, key: impl Fn(&T) -> Strin
     };
     Page { items, next }
 }
+
+/// A page of users read with their store keys: the key of the last one continues the listing.
+pub(crate) fn user_page(rows: Vec<(User, String)>, limit: usize) -> Page<User> {
+    let p = page(rows, limit, |(_, key)| key.clone());
+    Page {
+        items: p.items.into_iter().map(|(u, _)| u).collect(),
+        next: p.next,
+    }
+}

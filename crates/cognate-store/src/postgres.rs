@@ -390,11 +390,7 @@ impl Store for PostgresStore {
             .iter()
             .map(|r| Ok((user_from_row(r)?, r.get::<_, String>("key"))))
             .collect::<StoreResult<Vec<_>>>()?;
-        let p = page(items, limit, |(_, k)| k.clone());
-        Ok(Page {
-            items: p.items.into_iter().map(|(u, _)| u).collect(),
-            next: p.next,
-        })
+        Ok(user_page(items, limit))
     }
 
     async fn insert_group(&self, group: &Group) -> StoreResult<()> {
@@ -496,11 +492,7 @@ impl Store for PostgresStore {
             .iter()
             .map(|r| Ok((user_from_row(r)?, r.get::<_, String>("key"))))
             .collect::<StoreResult<Vec<_>>>()?;
-        let p = page(items, limit, |(_, k)| k.clone());
-        Ok(Page {
-            items: p.items.into_iter().map(|(u, _)| u).collect(),
-            next: p.next,
-        })
+        Ok(user_page(items, limit))
     }
 
     async fn put_token_session(&self, s: &TokenSession) -> StoreResult<()> {

@@ -436,8 +436,7 @@ impl Store for SqliteStore {
                 .map_err(backend)?
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(backend)?;
-            let p = page(rows, limit, |(_, k)| k.clone());
-            Ok(Page { items: p.items.into_iter().map(|(u, _)| u).collect(), next: p.next })
+            Ok(user_page(rows, limit))
         })
         .await
     }
@@ -581,8 +580,7 @@ impl Store for SqliteStore {
                 .map_err(backend)?
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(backend)?;
-            let p = page(rows, limit, |(_, k)| k.clone());
-            Ok(Page { items: p.items.into_iter().map(|(u, _)| u).collect(), next: p.next })
+            Ok(user_page(rows, limit))
         })
         .await
     }
