@@ -32,6 +32,7 @@
 
 mod cfn;
 mod error;
+mod handlers;
 mod merge;
 mod model;
 mod naming;

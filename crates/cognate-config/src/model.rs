@@ -297,7 +297,9 @@ pub(crate) fn read_config(
     path: &Path,
     opts: &LoadOptions,
 ) -> Result<(Value, PathBuf, ValidationMode, Vec<schema::Problem>), ConfigError> {
-    let file = find_config(path)?;
+    // Absolute (symlinks kept, as Serverless keeps its service folder): the folder of a bare
+    // `serverless.yml` would otherwise be "", which is no working directory for handlers.
+    let file = find_config(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))?;
     let text = std::fs::read_to_string(&file).map_err(|source| ConfigError::Io {
         path: file.clone(),
         source,

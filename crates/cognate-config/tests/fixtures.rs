@@ -1,4 +1,4 @@
-//! Checks every Serverless v3 golden fixture in `shared/spec/serverless-fixtures`:
+//! Checks every Serverless v3 golden fixture in `tests/serverless-fixtures`:
 //! passing cases must package to the same template, error cases must fail with the same
 //! message, and warnings must match what Serverless printed.
 
@@ -12,10 +12,10 @@ use serde_json::{Value, json};
 use sha2::Digest as _;
 
 fn fixtures_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/serverless-fixtures");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/serverless-fixtures");
     assert!(
         dir.join("README.md").is_file(),
-        "Serverless fixtures not found at {}; they live in shared/spec/serverless-fixtures beside the repository",
+        "Serverless fixtures not found at {}; they live in tests/serverless-fixtures",
         dir.display()
     );
     dir

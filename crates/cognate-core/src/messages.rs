@@ -378,6 +378,7 @@ impl Cognito {
             trigger_source: source,
             username: user.username.clone(),
             created_ms: self.now_ms(),
+            code: Some(out.code),
         };
         Ok(Delivery::Message(message))
     }

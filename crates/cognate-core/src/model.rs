@@ -261,6 +261,10 @@ pub struct OutboxMessage {
     pub trigger_source: String,
     pub username: String,
     pub created_ms: i64,
+    /// The code (or, for an invitation, the temporary password) the message carries, so a
+    /// developer can read it without parsing the text. Absent in messages kept before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 /// Equality and prefix filters of ListUsers.

@@ -307,8 +307,21 @@ impl ProcessPool {
     }
 
     /// Starts a process and its Runtime API listener. The error is the text Lambda would put
-    /// after `Error: `.
+    /// after `Error: `; it is also logged, since the caller only sees Lambda's generic answer.
     async fn spawn(&self) -> Result<Instance, String> {
+        let started = self.start_process().await;
+        if let Err(cause) = &started {
+            tracing::error!(
+                function = %self.name,
+                runtime = %self.spec.runtime,
+                code_dir = %self.spec.code_dir.display(),
+                "could not start the function's process: {cause}"
+            );
+        }
+        started
+    }
+
+    async fn start_process(&self) -> Result<Instance, String> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let state = Arc::new(InstanceState {
             function_name: self.name.clone(),
@@ -395,9 +408,15 @@ impl ProcessPool {
 
     fn command(&self, api_addr: &SocketAddr, python: Option<PathBuf>) -> Result<tokio::process::Command, String> {
         let spec = &self.spec;
-        let code_dir = std::fs::canonicalize(&spec.code_dir)
-            .or_else(|_| std::path::absolute(&spec.code_dir))
-            .unwrap_or_else(|_| spec.code_dir.clone());
+        // An empty folder (the parent of a bare `serverless.yml`) is the current one.
+        let declared = if spec.code_dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            spec.code_dir.as_path()
+        };
+        let code_dir = std::fs::canonicalize(declared)
+            .or_else(|_| std::path::absolute(declared))
+            .unwrap_or_else(|_| declared.to_path_buf());
         let runtime = spec.runtime.as_str();
         let bootstraps = &self.context.bootstraps;
         let mut command = if runtime.starts_with("nodejs") {

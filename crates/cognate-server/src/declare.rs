@@ -165,6 +165,9 @@ pub fn from_serverless(path: &Path, stage: &str, region: &str, account: &str) ->
     for w in &project.warnings {
         tracing::warn!("{w}");
     }
+    for missing in project.missing_handler_files() {
+        tracing::warn!("{missing}");
+    }
     let functions = function_defs(&project);
     let stack = stack_from(&project)?;
     let kms_keys = stack

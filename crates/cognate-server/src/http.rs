@@ -24,6 +24,8 @@ pub struct AppState {
     pub kms: Arc<cognate_kms::Kms>,
     /// Whether `GET /_cognate/messages` is served (development profile only).
     pub outbox: bool,
+    /// This server's own URL (`http://ADDR`): where the JWKS is served, whatever the issuer.
+    pub local_base: String,
 }
 
 type Shared = Arc<AppState>;
@@ -39,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/{pool_id}/.well-known/jwks.json", get(jwks))
         .route("/{pool_id}/.well-known/openid-configuration", get(openid_configuration))
         .route("/_cognate/messages", get(messages))
+        .route("/_cognate/code", get(latest_code))
         .route("/_cognate/health", get(|| async { "ok" }))
         .layer(cors)
         .with_state(Arc::new(state))
@@ -176,15 +179,26 @@ fn not_found(pool_id: &str) -> Response {
         .into_response()
 }
 
-async fn openid_configuration(State(state): State<Shared>, Path(pool_id): Path<String>) -> Response {
+async fn openid_configuration(
+    State(state): State<Shared>,
+    Path(pool_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let service = &state.service;
     if service.pool(&pool_id).await.is_err() {
         return not_found(&pool_id);
     }
     let issuer = service.issuer(&pool_id);
+    // The keys are served here even when tokens carry AWS's issuer (`--aws-issuer`): point at
+    // this server as the client reached it.
+    let base = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && !h.contains(['/', ' ', '"']))
+        .map_or_else(|| state.local_base.clone(), |host| format!("http://{host}"));
     let doc = json!({
         "issuer": issuer,
-        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "jwks_uri": format!("{base}/{pool_id}/.well-known/jwks.json"),
         "response_types_supported": ["code", "token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
@@ -205,13 +219,34 @@ struct MessagesQuery {
     to: Option<String>,
 }
 
+fn no_outbox() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        "the outbox exists only in the development profile",
+    )
+        .into_response()
+}
+
+/// The code in the newest message to `to`, as plain text: `CODE=$(curl -s …/_cognate/code?to=…)`.
+async fn latest_code(State(state): State<Shared>, Query(q): Query<MessagesQuery>) -> Response {
+    if !state.outbox {
+        return no_outbox();
+    }
+    let Some(to) = q.to.as_deref().filter(|t| !t.is_empty()) else {
+        return (StatusCode::BAD_REQUEST, "give the address: ?to=EMAIL_OR_PHONE\n").into_response();
+    };
+    match state.service.store().list_messages(Some(to)).await {
+        Ok(list) => match list.into_iter().rev().find_map(|m| m.code) {
+            Some(code) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], code).into_response(),
+            None => (StatusCode::NOT_FOUND, format!("no code has been sent to {to}\n")).into_response(),
+        },
+        Err(e) => error_response(&Error::internal(e)),
+    }
+}
+
 async fn messages(State(state): State<Shared>, Query(q): Query<MessagesQuery>) -> Response {
     if !state.outbox {
-        return (
-            StatusCode::NOT_FOUND,
-            "the outbox exists only in the development profile",
-        )
-            .into_response();
+        return no_outbox();
     }
     match state.service.store().list_messages(q.to.as_deref()).await {
         Ok(list) => {
@@ -226,6 +261,7 @@ async fn messages(State(state): State<Shared>, Query(q): Query<MessagesQuery>) -
                         "body": m.body,
                         "trigger_source": m.trigger_source,
                         "username": m.username,
+                        "code": m.code,
                         "created_at": m.created_ms as f64 / 1000.0,
                     })
                 })

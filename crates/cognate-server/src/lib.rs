@@ -12,7 +12,7 @@ use cognate_core::clock::{Clock, SystemClock};
 use cognate_core::rng::{OsRandom, Random};
 use cognate_core::store::Store;
 use cognate_core::triggers::{NoFunctions, TriggerInvoker};
-use cognate_core::{Cognito, Settings};
+use cognate_core::{Cognito, Compute, Settings};
 pub use cognate_crypto::password::HashParams;
 use cognate_store::SqliteStore;
 use std::net::SocketAddr;
@@ -56,6 +56,9 @@ pub struct ServeOptions {
     pub issuer_base: Option<String>,
     /// argon2id parameters for new password hashes.
     pub hash_params: HashParams,
+    /// Password hashing and key generation; dedicated hashing threads with `hash_params` when
+    /// `None` (tests wrap them to observe what work a request does).
+    pub compute: Option<Arc<dyn Compute>>,
     /// Runs trigger functions instead of the built-in function host.
     pub triggers: Option<Arc<dyn TriggerInvoker>>,
     /// Functions to host (besides those a `config` declares).
@@ -84,6 +87,7 @@ impl Default for ServeOptions {
             clock: None,
             issuer_base: None,
             hash_params: HashParams::default(),
+            compute: None,
             triggers: None,
             functions: Vec::new(),
             pools: Vec::new(),
@@ -349,7 +353,9 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         store,
         clock,
         random,
-        Arc::new(BlockingCompute::new(opts.hash_params)),
+        opts.compute
+            .clone()
+            .unwrap_or_else(|| Arc::new(BlockingCompute::new(opts.hash_params))),
         triggers,
         &key,
         Settings {
@@ -399,6 +405,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         service: service.clone(),
         kms,
         outbox: !opts.production,
+        local_base: format!("http://{addr}"),
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

@@ -346,12 +346,19 @@ async fn sessions_challenges_secrets_messages(s: &dyn Store) {
             trigger_source: "CustomMessage_SignUp".into(),
             username: "amy".into(),
             created_ms: 1,
+            code: Some(format!("00000{body}")),
         };
         s.push_message(&m).await.unwrap();
     }
     let bodies = |v: Vec<OutboxMessage>| v.into_iter().map(|m| m.body).collect::<Vec<_>>();
     assert_eq!(bodies(s.list_messages(None).await.unwrap()), ["1", "2", "3"]);
     assert_eq!(bodies(s.list_messages(Some("a@x.com")).await.unwrap()), ["1", "3"]);
+    let last = s.list_messages(Some("a@x.com")).await.unwrap().pop().unwrap();
+    assert_eq!(
+        last.code.as_deref(),
+        Some("000003"),
+        "the code is kept with the message"
+    );
 }
 
 macro_rules! conformance {

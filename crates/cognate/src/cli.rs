@@ -54,6 +54,14 @@ fn validate(args: &ConfigArgs) -> ExitCode {
     if !err.is_empty() {
         eprint!("{err}");
     }
+    // Cognate's own check, beyond what Serverless validates: handler files that do not exist.
+    if report.is_ok()
+        && let Ok(project) = cognate_config::load(&args.config, &load_options(args))
+    {
+        for missing in project.missing_handler_files() {
+            eprintln!("Warning: {missing}");
+        }
+    }
     let out = report.render_stdout();
     if !out.is_empty() {
         print!("{out}");
@@ -98,7 +106,7 @@ struct ServeArgs {
     stage: String,
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
-    #[arg(long, default_value_t = 9339)]
+    #[arg(long, env = "COGNATE_PORT", default_value_t = 9339)]
     port: u16,
     /// Keep data in a SQLite database in this folder.
     #[arg(long, conflicts_with_all = ["memory", "database"])]
@@ -106,7 +114,8 @@ struct ServeArgs {
     /// Keep nothing: every restart starts empty.
     #[arg(long, conflicts_with_all = ["data", "database"])]
     memory: bool,
-    /// A database URL (sqlite:///path/to/file.db).
+    /// A database URL: postgres://user@host/db (several nodes may share it) or
+    /// sqlite:///path/to/file.db.
     #[arg(long, conflicts_with_all = ["data", "memory"])]
     database: Option<String>,
     #[arg(long, default_value = "us-east-1")]

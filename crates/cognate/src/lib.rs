@@ -37,7 +37,8 @@ pub use builder::{
     PRE_TOKEN_GENERATION_V2, PRE_TOKEN_GENERATION_V3, Payload, Server, TriggerError, TriggerKey, TriggerName, Triggers,
     USER_MIGRATION, UserPool, VERIFY_AUTH_CHALLENGE_RESPONSE,
 };
+pub use cognate_core::Compute;
 pub use cognate_core::clock::{Clock, ManualClock, SystemClock};
 pub use cognate_functions::{FunctionDef, FunctionError, FunctionTarget, ProcessSpec, RemoteSpec};
-pub use cognate_server::{PoolDeclaration, RunningServer, ServeOptions, Storage, start};
+pub use cognate_server::{BlockingCompute, PoolDeclaration, RunningServer, ServeOptions, Storage, start};
 pub use events::{Trigger, TriggerEvent};

@@ -1,5 +1,10 @@
 //! The `cognate` binary as users run it: `serve` (readiness line, durability across a
-//! SIGKILL), `validate` and `package`.
+//! SIGKILL, config paths), `validate` and `package`, and the README's quick starts.
+#[path = "cli/config_paths.rs"]
+mod config_paths;
+#[path = "cli/quickstart.rs"]
+mod quickstart;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -9,7 +14,7 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_cognate");
 
 fn fixtures() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/serverless-fixtures");
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/serverless-fixtures");
     assert!(p.is_dir(), "serverless fixtures not found at {}", p.display());
     p
 }
@@ -24,15 +29,31 @@ fn serve(args: &[&str]) -> (Child, String) {
         .stderr(Stdio::null())
         .spawn()
         .expect("cognate starts");
+    let addr = read_ready(&mut child);
+    (child, addr)
+}
+
+/// Reads the readiness line (`listening on http://ADDR`) and returns ADDR.
+fn read_ready(child: &mut Child) -> String {
     let stdout = child.stdout.take().unwrap();
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).expect("a readiness line");
-    let addr = line
-        .trim()
+    line.trim()
         .strip_prefix("listening on http://")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    (child, addr)
+        .to_owned()
+}
+
+/// A GET over a plain HTTP/1.1 connection; returns (status, JSON body).
+fn get(addr: &str, path: &str) -> (u16, serde_json::Value) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status: u16 = raw.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let json = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("{}");
+    (status, serde_json::from_str(json).unwrap_or(serde_json::Value::Null))
 }
 
 /// One Cognito API call over a plain HTTP/1.1 connection; returns (status, body).

@@ -66,7 +66,7 @@ async fn asynchronous_invocation_returns_at_once() {
         }),
     ));
     host.invoke_async("sender", json!({"code": "123456"}), SECOND).unwrap();
-    let got = tokio::time::timeout(SECOND, rx.recv()).await.unwrap().unwrap();
+    let got = tokio::time::timeout(10 * SECOND, rx.recv()).await.unwrap().unwrap();
     assert_eq!(got["code"], "123456");
     assert!(matches!(
         host.invoke_async("absent", json!({}), SECOND),

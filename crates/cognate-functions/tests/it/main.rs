@@ -82,6 +82,19 @@ pub fn register_spec(host: &FunctionHost, name: &str, spec: ProcessSpec) -> Stri
 }
 
 /// Whether a process is alive (`kill -0`).
+/// Whether `done` holds within `limit`, checked every 50 ms (a loaded machine may be slow to
+/// get there; the limit only bounds how long a failing test waits).
+pub async fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !done() {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    true
+}
+
 pub fn alive(pid: u64) -> bool {
     std::process::Command::new("kill")
         .args(["-0", &pid.to_string()])

@@ -121,12 +121,10 @@ async fn remote_invocations_and_their_errors() {
     assert_eq!(err.message(), "Socket timeout while invoking Lambda function");
 
     host.invoke_async("r-echo", json!({"async": true}), 5 * SECOND).unwrap();
-    for _ in 0..100 {
-        if seen.lock().unwrap().calls.iter().any(|c| c.1 == "Event") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    crate::eventually(10 * SECOND, || {
+        seen.lock().unwrap().calls.iter().any(|c| c.1 == "Event")
+    })
+    .await;
     let calls = &seen.lock().unwrap().calls;
     let event = calls.iter().find(|c| c.1 == "Event").expect("Event invocation");
     assert_eq!(event.3, json!({"async": true}));

@@ -44,10 +44,8 @@ async fn handler_past_five_seconds_is_unexpected_lambda_exception() {
         took >= Duration::from_secs(5),
         "gave up after {took:?}, before the 5 s budget"
     );
-    assert!(
-        took < Duration::from_secs(25),
-        "took {took:?}: at most three 5 s attempts"
-    );
+    let attempts = t.sources().iter().filter(|s| *s == "PreSignUp_SignUp").count();
+    assert!((1..=3).contains(&attempts), "{attempts} attempts: at most three");
     expect_err(
         t.c.idp
             .admin_get_user()

@@ -104,3 +104,24 @@ exports.returnsString = async () => 'not an object';
 exports.returnsNothing = async () => undefined;
 
 exports.nested = { deeper: async () => ({ nested: true }) };
+
+// Meets `event.parties` concurrent invocations at a folder (`event.dir`): each adds a file and
+// waits until that many exist. Only invocations that truly overlap can all get through, so tests
+// prove parallelism by what met, not by elapsed time. Gives up after `event.giveUpMs`.
+exports.rendezvous = async (event) => {
+  const fs = require('fs');
+  const path = require('path');
+  const mine = path.join(event.dir, `${process.pid}-${Date.now()}-${Math.random()}`);
+  fs.writeFileSync(mine, '');
+  const deadline = Date.now() + event.giveUpMs;
+  let present = 0;
+  for (;;) {
+    present = fs.readdirSync(event.dir).length;
+    if (present >= event.parties || Date.now() > deadline) break;
+    await sleep(20);
+  }
+  // Hold on briefly so later arrivals still see this one.
+  await sleep(100);
+  fs.unlinkSync(mine);
+  return { pid: process.pid, met: present >= event.parties, present };
+};
