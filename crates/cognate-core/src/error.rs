@@ -129,6 +129,14 @@ impl Error {
         ))
     }
 
+    /// Like [`Error::constraint`] for a member the API model marks sensitive (secrets, tokens):
+    /// AWS leaves the value out of the message ("Value at 'clientSecret' failed …").
+    pub fn sensitive_constraint(member: &str, constraint: &str) -> Self {
+        Self::invalid_parameter(format!(
+            "1 validation error detected: Value at '{member}' failed to satisfy constraint: {constraint}"
+        ))
+    }
+
     pub fn is(&self, kind: ErrorKind) -> bool {
         self.kind == kind
     }

@@ -34,7 +34,7 @@ pub enum Storage {
     Memory,
     /// A SQLite database in this folder (`cognate.db`, plus `master.key`).
     Data(PathBuf),
-    /// A database URL: `sqlite:///path/to/file.db` (PostgreSQL is planned).
+    /// A database URL: `postgres://user@host/db` or `sqlite:///path/to/file.db`.
     Database(String),
 }
 

@@ -92,6 +92,7 @@ operations! {
     "AdminListGroupsForUser" => admin_list_groups_for_user,
     "InitiateAuth" => initiate_auth(ctx),
     "AdminInitiateAuth" => admin_initiate_auth(ctx),
+    "GetTokensFromRefreshToken" => get_tokens_from_refresh_token(ctx),
     "RespondToAuthChallenge" => respond_to_auth_challenge(ctx),
     "AdminRespondToAuthChallenge" => admin_respond_to_auth_challenge(ctx),
     "AssociateSoftwareToken" => associate_software_token,

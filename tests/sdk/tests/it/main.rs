@@ -17,6 +17,7 @@ mod mfa;
 mod persistence;
 mod pools;
 mod protections;
+mod refresh;
 mod self_service;
 mod serverless;
 mod signup;

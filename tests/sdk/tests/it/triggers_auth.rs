@@ -387,6 +387,71 @@ async fn token_generation_refresh_tokens_v1() {
 }
 
 #[tokio::test]
+async fn token_generation_get_tokens_from_refresh_token_gets_client_metadata() {
+    let t = TriggerApp::start(FIXTURE).await;
+    let sub = t.c.admin_user(&t.pool, "ike", "ike@example.com").await;
+    let tokens = t.c.sign_in(&t.pool, "ike", PASSWORD).await;
+    t.behave(
+        json!({"TokenGeneration_RefreshTokens": {"merge": {"claimsOverrideDetails": {
+            "claimsToAddOrOverride": {"refreshed": "via-get-tokens"}
+        }}}}),
+    );
+    t.clear();
+    let out =
+        t.c.idp
+            .get_tokens_from_refresh_token()
+            .client_id(&t.pool.client_id)
+            .refresh_token(tokens.refresh_token().unwrap())
+            .client_metadata("device", "kiosk-7")
+            .client_metadata("reason", "expired")
+            .send()
+            .await
+            .expect("GetTokensFromRefreshToken");
+    let ev = t.event("TokenGeneration_RefreshTokens");
+    assert_envelope(
+        &ev,
+        "1",
+        "TokenGeneration_RefreshTokens",
+        &t.pool.pool_id,
+        "ike",
+        Some(&t.pool.client_id),
+    );
+    assert_keys(
+        &ev["request"],
+        &["userAttributes", "groupConfiguration", "clientMetadata"],
+        &[],
+    );
+    assert_user_attributes(&ev, &sub, "CONFIRMED");
+    assert_eq!(
+        ev["request"]["clientMetadata"],
+        string_map(&[("device", "kiosk-7"), ("reason", "expired")])
+    );
+    let id =
+        t.c.verify_jwt(
+            &t.pool.pool_id,
+            out.authentication_result().unwrap().id_token().unwrap(),
+        )
+        .await;
+    assert_eq!(id.claims["refreshed"], "via-get-tokens");
+    // Only PreTokenGeneration runs.
+    assert_eq!(t.sources(), ["TokenGeneration_RefreshTokens"]);
+
+    // A failing handler fails the refresh.
+    t.behave(json!({"TokenGeneration_RefreshTokens": {"throw": "session under review"}}));
+    expect_err_msg(
+        t.c.idp
+            .get_tokens_from_refresh_token()
+            .client_id(&t.pool.client_id)
+            .refresh_token(tokens.refresh_token().unwrap())
+            .send()
+            .await,
+        "UserLambdaValidationException",
+        "PreTokenGeneration failed with error session under review.",
+    );
+    t.shutdown().await;
+}
+
+#[tokio::test]
 async fn token_generation_new_password_challenge() {
     let t = TriggerApp::start(FIXTURE).await;
     let created =
