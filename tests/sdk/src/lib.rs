@@ -403,6 +403,19 @@ impl Cognate {
             .await
             .expect("raw POST /")
     }
+
+    /// Calls `op` with exactly this JSON body (the shape another SDK sends, e.g. the AWS SDK for
+    /// Go, which leaves false and zero members out) and returns the JSON answer; panics unless
+    /// the call succeeds.
+    pub async fn call(&self, op: &str, body: Value) -> Value {
+        let resp = self
+            .raw(&format!("AWSCognitoIdentityProviderService.{op}"), body.to_string())
+            .await;
+        let status = resp.status();
+        let text = resp.text().await.expect("response body");
+        assert!(status.is_success(), "{op} failed ({status}): {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{op}: answer is not JSON ({e}): {text}"))
+    }
 }
 
 /// The client auth flows the default app client gets.

@@ -48,7 +48,17 @@ fn unit_seconds(unit: &str) -> i64 {
     }
 }
 
-/// A token lifetime in seconds from the client's validity and unit.
+/// The flows a client without ExplicitAuthFlows allows (AWS: "If you don't specify a value for
+/// ExplicitAuthFlows, your app client supports ALLOW_REFRESH_TOKEN_AUTH, ALLOW_USER_SRP_AUTH, and
+/// ALLOW_CUSTOM_AUTH"). DescribeUserPoolClient does not list them.
+const DEFAULT_FLOWS: &[&str] = &["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH"];
+
+const TIME_UNITS: &[&str] = &["seconds", "minutes", "hours", "days"];
+
+/// A token lifetime in seconds. A validity the client has is in its TokenValidityUnits member,
+/// else in `default_unit`; a client without one gets `default` `default_unit`s, whatever its
+/// units say (the stored settings are what was set, so AccessTokenValidity and IdTokenValidity
+/// are absent unless given).
 pub fn token_validity_secs(
     client: &AppClient,
     member: &str,
@@ -56,7 +66,9 @@ pub fn token_validity_secs(
     default_unit: &str,
     default: i64,
 ) -> i64 {
-    let value = client.setting(member).and_then(Value::as_i64).unwrap_or(default);
+    let Some(value) = client.setting(member).and_then(Value::as_i64) else {
+        return default * unit_seconds(default_unit);
+    };
     let unit = client
         .setting("TokenValidityUnits")
         .and_then(|u| u.get(unit_member))
@@ -86,6 +98,21 @@ fn validate_settings(s: &mut Map<String, Value>) -> Result<()> {
         }
     }
     let units = s.get("TokenValidityUnits").cloned().unwrap_or(json!({}));
+    for (member, camel) in [
+        ("AccessToken", "accessToken"),
+        ("IdToken", "idToken"),
+        ("RefreshToken", "refreshToken"),
+    ] {
+        if let Some(u) = units.get(member).filter(|u| !u.is_null())
+            && !u.as_str().is_some_and(|u| TIME_UNITS.contains(&u))
+        {
+            return Err(Error::constraint(
+                &format!("tokenValidityUnits.{camel}"),
+                u.as_str().unwrap_or_default(),
+                "Member must satisfy enum value set: [seconds, minutes, hours, days]",
+            ));
+        }
+    }
     let unit = |m: &str, d: &str| units.get(m).and_then(Value::as_str).unwrap_or(d).to_owned();
     let checks = [
         ("AccessTokenValidity", "AccessToken", "accessTokenValidity", 300, 86_400),
@@ -147,34 +174,21 @@ fn humanize(secs: i64) -> String {
     }
 }
 
+/// Fills in what DescribeUserPoolClient reports for members that were not given. As on AWS,
+/// AccessTokenValidity, IdTokenValidity, ExplicitAuthFlows and PreventUserExistenceErrors stay
+/// absent, and TokenValidityUnits holds only the units that were given (`{}` when none were):
+/// the lifetimes, flows and errors in effect without them are defaults applied where they are
+/// used ([`token_validity_secs`], [`flow_allowed`]).
 fn apply_defaults(s: &mut Map<String, Value>) {
-    // A validity given without its unit is in the default unit (hours, days for refresh);
-    // a validity not given at all defaults to 60 minutes (30 days for refresh).
     let mut units = s
         .get("TokenValidityUnits")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    for (member, unit_member, default_value, default_unit, given_unit) in [
-        ("AccessTokenValidity", "AccessToken", 60, "minutes", "hours"),
-        ("IdTokenValidity", "IdToken", 60, "minutes", "hours"),
-        ("RefreshTokenValidity", "RefreshToken", 30, "days", "days"),
-    ] {
-        if s.get(member).is_some_and(|v| !v.is_null()) {
-            units.entry(unit_member).or_insert(json!(given_unit));
-        } else {
-            s.insert(member.into(), json!(default_value));
-            units.entry(unit_member).or_insert(json!(default_unit));
-        }
-    }
+    units.retain(|_, v| !v.is_null());
     s.insert("TokenValidityUnits".into(), Value::Object(units));
-    s.entry("ExplicitAuthFlows").or_insert(json!([
-        "ALLOW_REFRESH_TOKEN_AUTH",
-        "ALLOW_USER_SRP_AUTH",
-        "ALLOW_CUSTOM_AUTH"
-    ]));
+    s.entry("RefreshTokenValidity").or_insert(json!(30));
     s.entry("AllowedOAuthFlowsUserPoolClient").or_insert(json!(false));
-    s.entry("PreventUserExistenceErrors").or_insert(json!("LEGACY"));
     s.entry("EnableTokenRevocation").or_insert(json!(true));
     s.entry("EnablePropagateAdditionalUserContextData")
         .or_insert(json!(false));
@@ -330,7 +344,9 @@ impl Cognito {
 
 /// Whether the client allows an auth flow (given as its `ALLOW_` name).
 pub fn flow_allowed(client: &AppClient, allow_name: &str) -> bool {
-    let flows = client.string_list("ExplicitAuthFlows").unwrap_or_default();
+    let flows = client
+        .string_list("ExplicitAuthFlows")
+        .unwrap_or_else(|| DEFAULT_FLOWS.iter().map(|f| (*f).to_owned()).collect());
     let legacy_only = !flows.is_empty() && flows.iter().all(|f| LEGACY_FLOWS.contains(&f.as_str()));
     flows.iter().any(|f| {
         f == allow_name

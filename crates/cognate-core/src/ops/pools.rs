@@ -183,6 +183,7 @@ fn check_pool_name(name: &str) -> Result<()> {
     }
 }
 
+/// The password policy of a pool whose CreateUserPool request has none.
 fn default_password_policy() -> Value {
     json!({
         "MinimumLength": 8,
@@ -194,7 +195,8 @@ fn default_password_policy() -> Value {
     })
 }
 
-/// The members UpdateUserPool may change; anything it omits returns to its default.
+/// The members UpdateUserPool may change. What an update omits returns to its default, except
+/// [`KEPT_WHEN_OMITTED`].
 const MUTABLE_SETTINGS: &[&str] = &[
     "Policies",
     "DeletionProtection",
@@ -221,6 +223,12 @@ const MUTABLE_SETTINGS: &[&str] = &[
 ];
 
 const CREATE_ONLY_SETTINGS: &[&str] = &["AliasAttributes", "UsernameAttributes", "UsernameConfiguration"];
+
+/// Members that keep their value when an UpdateUserPool leaves them out, although the API
+/// reference says every omitted member returns to its default: AWS was measured to keep
+/// MfaConfiguration (and each policy of Policies, merged in `update_user_pool`), and an update
+/// without UserAttributeUpdateSettings changes nothing (only an empty list turns it off).
+const KEPT_WHEN_OMITTED: &[&str] = &["MfaConfiguration", "UserAttributeUpdateSettings"];
 
 fn check_lambda_config(lc: &Value) -> Result<()> {
     let Some(m) = lc.as_object() else { return Ok(()) };
@@ -372,38 +380,63 @@ fn check_attribute_lists(s: &Map<String, Value>) -> Result<()> {
     Ok(())
 }
 
-fn check_password_policy(s: &mut Map<String, Value>) -> Result<()> {
+/// A PasswordPolicy as given. A Require* flag it leaves out is false (the AWS SDKs for Go and
+/// Java send false booleans by leaving them out), not Cognito's default for a pool without a
+/// policy; other members it leaves out stay out. Only TemporaryPasswordValidityDays has a
+/// default inside a given policy: absent or 0 is 7.
+fn checked_password_policy(given: &Map<String, Value>) -> Result<Value> {
+    let mut pp: Map<String, Value> = given
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for flag in [
+        "RequireUppercase",
+        "RequireLowercase",
+        "RequireNumbers",
+        "RequireSymbols",
+    ] {
+        pp.entry(flag).or_insert(json!(false));
+    }
+    if let Some(v) = pp.get("MinimumLength") {
+        let min = v.as_i64().filter(|n| (6..=99).contains(n));
+        if min.is_none() {
+            return Err(Error::constraint(
+                "policies.passwordPolicy.minimumLength",
+                &v.to_string(),
+                "Member must have value between 6 and 99",
+            ));
+        }
+    }
+    match pp.get("TemporaryPasswordValidityDays").map(|v| (v, v.as_i64())) {
+        None | Some((_, Some(0))) => {
+            pp.insert("TemporaryPasswordValidityDays".into(), json!(7));
+        }
+        Some((_, Some(days))) if (1..=365).contains(&days) => {}
+        Some((v, _)) => {
+            return Err(Error::constraint(
+                "policies.passwordPolicy.temporaryPasswordValidityDays",
+                &v.to_string(),
+                "Member must have value less than or equal to 365",
+            ));
+        }
+    }
+    Ok(Value::Object(pp))
+}
+
+/// Policies: a PasswordPolicy or SignInPolicy that is not there takes Cognito's default.
+fn check_policies(s: &mut Map<String, Value>) -> Result<()> {
     let mut policies = s
         .get("Policies")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    let mut pp = default_password_policy().as_object().cloned().expect("object");
-    if let Some(given) = policies.get("PasswordPolicy").and_then(Value::as_object) {
-        for (k, v) in given {
-            pp.insert(k.clone(), v.clone());
-        }
-    }
-    let min = pp.get("MinimumLength").and_then(Value::as_i64).unwrap_or(8);
-    if !(6..=99).contains(&min) {
-        return Err(Error::constraint(
-            "policies.passwordPolicy.minimumLength",
-            &min.to_string(),
-            "Member must have value between 6 and 99",
-        ));
-    }
-    let days = pp
-        .get("TemporaryPasswordValidityDays")
-        .and_then(Value::as_i64)
-        .unwrap_or(7);
-    if !(0..=365).contains(&days) {
-        return Err(Error::constraint(
-            "policies.passwordPolicy.temporaryPasswordValidityDays",
-            &days.to_string(),
-            "Member must have value less than or equal to 365",
-        ));
-    }
-    policies.insert("PasswordPolicy".into(), Value::Object(pp));
+    policies.retain(|_, v| !v.is_null());
+    let pp = match policies.get("PasswordPolicy").and_then(Value::as_object) {
+        Some(given) => checked_password_policy(given)?,
+        None => default_password_policy(),
+    };
+    policies.insert("PasswordPolicy".into(), pp);
     policies
         .entry("SignInPolicy")
         .or_insert(json!({"AllowedFirstAuthFactors": ["PASSWORD"]}));
@@ -411,10 +444,12 @@ fn check_password_policy(s: &mut Map<String, Value>) -> Result<()> {
     Ok(())
 }
 
-/// Fills in the defaults Cognito reports for members that were not given.
+/// Fills in the defaults Cognito reports for members that were not given. Inside a member that
+/// was given, a boolean left out is false: the AWS SDKs for Go and Java leave false and zero
+/// out of requests, so only a member missing as a whole takes Cognito's default.
 fn apply_defaults(s: &mut Map<String, Value>) -> Result<()> {
     check_attribute_lists(s)?;
-    check_password_policy(s)?;
+    check_policies(s)?;
     if let Some(lc) = s.get("LambdaConfig") {
         check_lambda_config(lc)?;
     }
@@ -445,6 +480,16 @@ fn apply_defaults(s: &mut Map<String, Value>) -> Result<()> {
     acu.entry("AllowAdminCreateUserOnly").or_insert(json!(false));
     acu.entry("UnusedAccountValidityDays").or_insert(json!(7));
     s.insert("AdminCreateUserConfig".into(), Value::Object(acu));
+    if let Some(Value::Object(dc)) = s.get_mut("DeviceConfiguration") {
+        for member in ["ChallengeRequiredOnNewDevice", "DeviceOnlyRememberedOnUserPrompt"] {
+            dc.entry(member).or_insert(json!(false));
+        }
+    }
+    if let Some(uc) = s.get("UsernameConfiguration")
+        && uc.get("CaseSensitive").is_none_or(Value::is_null)
+    {
+        return Err(Error::missing("usernameConfiguration.caseSensitive"));
+    }
     Ok(())
 }
 
@@ -478,10 +523,11 @@ impl Cognito {
         let mut settings: Map<String, Value> = req
             .0
             .iter()
-            .filter(|(k, _)| {
-                MUTABLE_SETTINGS.contains(&k.as_str())
-                    || CREATE_ONLY_SETTINGS.contains(&k.as_str())
-                    || k.as_str() == "Schema"
+            .filter(|(k, v)| {
+                !v.is_null()
+                    && (MUTABLE_SETTINGS.contains(&k.as_str())
+                        || CREATE_ONLY_SETTINGS.contains(&k.as_str())
+                        || k.as_str() == "Schema")
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
@@ -525,6 +571,9 @@ impl Cognito {
             }
         }
         for (k, v) in &req.0 {
+            if v.is_null() {
+                continue;
+            }
             if MUTABLE_SETTINGS.contains(&k.as_str()) {
                 settings.insert(k.clone(), v.clone());
             } else if k == "PoolName" {
@@ -534,6 +583,26 @@ impl Cognito {
             } else if k != "UserPoolId" && !v.is_null() && CREATE_ONLY_SETTINGS.contains(&k.as_str()) {
                 return Err(Error::invalid_parameter(format!("{k} cannot be updated.")));
             }
+        }
+        for key in KEPT_WHEN_OMITTED {
+            if !settings.contains_key(*key)
+                && let Some(v) = pool.setting(key)
+            {
+                settings.insert((*key).to_owned(), v.clone());
+            }
+        }
+        // A PasswordPolicy or SignInPolicy the request leaves out stays as it was.
+        if let Some(Value::Object(before)) = pool.setting("Policies") {
+            let mut policies = settings
+                .get("Policies")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            policies.retain(|_, v| !v.is_null());
+            for (k, v) in before {
+                policies.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+            settings.insert("Policies".into(), Value::Object(policies));
         }
         apply_defaults(&mut settings)?;
         pool.settings = settings;

@@ -8,6 +8,7 @@ use cognate_sdk_tests::aws_sdk_cognitoidentityprovider::types::{
     AuthFlowType, ExplicitAuthFlowsType, PreventUserExistenceErrorTypes, TimeUnitsType, TokenValidityUnitsType,
 };
 use cognate_sdk_tests::*;
+use serde_json::{Value, json};
 
 fn is_client_id(s: &str) -> bool {
     s.len() == 26 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
@@ -629,4 +630,301 @@ async fn token_revocation_can_be_disabled() {
     c.refresh(&client, tokens.refresh_token().unwrap())
         .await
         .expect("refresh token still valid");
+}
+
+// ----------------------------------------------------------------------------------------------
+// What DescribeUserPoolClient returns: exactly what was set, plus the members AWS always reports
+// (RefreshTokenValidity 30, AuthSessionValidity 3, EnableTokenRevocation true,
+// AllowedOAuthFlowsUserPoolClient and EnablePropagateAdditionalUserContextData false, and
+// TokenValidityUnits with the units that were set: `{}` when none were). Terraform's AWS provider
+// compares these with its configuration.
+// ----------------------------------------------------------------------------------------------
+
+/// A described client without the members that change from client to client.
+fn settings_of(client: &Value) -> Value {
+    let mut out = client.as_object().expect("UserPoolClient object").clone();
+    for k in ["ClientId", "ClientSecret", "CreationDate", "LastModifiedDate"] {
+        out.remove(k);
+    }
+    Value::Object(out)
+}
+
+async fn describe_raw(c: &Cognate, pool_id: &str, client_id: &str) -> Value {
+    c.call(
+        "DescribeUserPoolClient",
+        json!({"UserPoolId": pool_id, "ClientId": client_id}),
+    )
+    .await["UserPoolClient"]
+        .take()
+}
+
+/// `{what was sent} + {what AWS always reports}`, without the ids.
+fn as_described(sent: &Value, always: Value) -> Value {
+    let mut out = sent.as_object().unwrap().clone();
+    out.remove("ClientId");
+    out.remove("GenerateSecret");
+    for (k, v) in always.as_object().unwrap() {
+        out.entry(k.clone()).or_insert(v.clone());
+    }
+    Value::Object(out)
+}
+
+fn always_reported() -> Value {
+    json!({
+        "RefreshTokenValidity": 30,
+        "TokenValidityUnits": {},
+        "AllowedOAuthFlowsUserPoolClient": false,
+        "EnableTokenRevocation": true,
+        "EnablePropagateAdditionalUserContextData": false,
+        "AuthSessionValidity": 3
+    })
+}
+
+#[tokio::test]
+async fn client_without_units_describes_none() {
+    let c = Cognate::start().await;
+    let pool = c.create_pool("no-units").await;
+    c.admin_user(&pool, "ida", "ida@example.com").await;
+    // What Terraform sends for a client with a name and explicit_auth_flows.
+    let sent = json!({
+        "ClientName": "plain",
+        "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH"],
+        "UserPoolId": pool.pool_id
+    });
+    let created = c.call("CreateUserPoolClient", sent.clone()).await;
+    let expected = as_described(&sent, always_reported());
+    assert_eq!(
+        settings_of(&created["UserPoolClient"]),
+        expected,
+        "CreateUserPoolClient answer"
+    );
+    let client_id = created["UserPoolClient"]["ClientId"].as_str().unwrap().to_string();
+    assert_eq!(
+        settings_of(&describe_raw(&c, &pool.pool_id, &client_id).await),
+        expected
+    );
+
+    let out = c
+        .idp
+        .describe_user_pool_client()
+        .user_pool_id(&pool.pool_id)
+        .client_id(&client_id)
+        .send()
+        .await
+        .unwrap();
+    let d = out.user_pool_client().unwrap();
+    assert!(
+        d.token_validity_units()
+            .is_none_or(|u| u.access_token().is_none() && u.id_token().is_none() && u.refresh_token().is_none()),
+        "no units were set: {:?}",
+        d.token_validity_units()
+    );
+    assert_eq!(d.access_token_validity(), None);
+    assert_eq!(d.id_token_validity(), None);
+    assert_eq!(d.refresh_token_validity(), 30);
+    assert_eq!(d.prevent_user_existence_errors(), None);
+
+    // The lifetimes in effect are Cognito's defaults: 1 hour, and the refresh token works.
+    let client = TestPool {
+        pool_id: pool.pool_id.clone(),
+        client_id,
+    };
+    let tokens = c.sign_in(&client, "ida", PASSWORD).await;
+    assert_eq!(tokens.expires_in(), 3600);
+    let id = c.verify_jwt(&pool.pool_id, tokens.id_token().unwrap()).await;
+    assert_eq!(claim_i64(&id, "exp") - claim_i64(&id, "iat"), 3600);
+    c.refresh(&client, tokens.refresh_token().unwrap())
+        .await
+        .expect("refresh with the default 30 days");
+
+    // A client created without ExplicitAuthFlows lists none, and allows Cognito's default
+    // three (SRP, refresh, custom) only.
+    let out = c
+        .idp
+        .create_user_pool_client()
+        .user_pool_id(&pool.pool_id)
+        .client_name("bare")
+        .send()
+        .await
+        .unwrap();
+    let bare = out.user_pool_client().unwrap();
+    assert!(
+        bare.explicit_auth_flows().is_empty(),
+        "{:?}",
+        bare.explicit_auth_flows()
+    );
+    expect_err_msg(
+        c.idp
+            .initiate_auth()
+            .client_id(bare.client_id().unwrap())
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", "ida")
+            .auth_parameters("PASSWORD", PASSWORD)
+            .send()
+            .await,
+        "InvalidParameterException",
+        "USER_PASSWORD_AUTH flow not enabled for this client",
+    );
+}
+
+#[tokio::test]
+async fn token_validity_units_are_described_as_sent() {
+    let c = Cognate::start().await;
+    let pool = c.create_pool("some-units").await;
+    c.admin_user(&pool, "jo", "jo@example.com").await;
+    let create = |name: &str, access: Option<i32>, units: TokenValidityUnitsType| {
+        c.idp
+            .create_user_pool_client()
+            .user_pool_id(&pool.pool_id)
+            .client_name(name)
+            .set_explicit_auth_flows(Some(default_flows()))
+            .set_access_token_validity(access)
+            .token_validity_units(units)
+    };
+
+    // One unit, with its validity: the other units stay unset, the ID token keeps 1 hour.
+    let out = create(
+        "minutes",
+        Some(30),
+        TokenValidityUnitsType::builder()
+            .access_token(TimeUnitsType::Minutes)
+            .build(),
+    )
+    .send()
+    .await
+    .unwrap();
+    let client_id = out.user_pool_client().unwrap().client_id().unwrap().to_string();
+    let d = describe_raw(&c, &pool.pool_id, &client_id).await;
+    assert_eq!(d["TokenValidityUnits"], json!({"AccessToken": "minutes"}));
+    assert_eq!(d["AccessTokenValidity"], 30);
+    assert!(d.get("IdTokenValidity").is_none(), "{d}");
+    let client = TestPool {
+        pool_id: pool.pool_id.clone(),
+        client_id,
+    };
+    let tokens = c.sign_in(&client, "jo", PASSWORD).await;
+    assert_eq!(tokens.expires_in(), 1800);
+    let id = c.verify_jwt(&pool.pool_id, tokens.id_token().unwrap()).await;
+    assert_eq!(claim_i64(&id, "exp") - claim_i64(&id, "iat"), 3600);
+
+    // A unit without its validity: the validity is still the default hour, not 60 days.
+    let out = create(
+        "days",
+        None,
+        TokenValidityUnitsType::builder()
+            .access_token(TimeUnitsType::Days)
+            .build(),
+    )
+    .send()
+    .await
+    .unwrap();
+    let client_id = out.user_pool_client().unwrap().client_id().unwrap().to_string();
+    let d = describe_raw(&c, &pool.pool_id, &client_id).await;
+    assert_eq!(d["TokenValidityUnits"], json!({"AccessToken": "days"}));
+    assert!(d.get("AccessTokenValidity").is_none(), "{d}");
+    let client = TestPool {
+        pool_id: pool.pool_id.clone(),
+        client_id,
+    };
+    assert_eq!(c.sign_in(&client, "jo", PASSWORD).await.expires_in(), 3600);
+
+    // A validity without units is in hours, and no unit is made up for it.
+    let out = c
+        .idp
+        .create_user_pool_client()
+        .user_pool_id(&pool.pool_id)
+        .client_name("hours")
+        .access_token_validity(3)
+        .send()
+        .await
+        .unwrap();
+    let client_id = out.user_pool_client().unwrap().client_id().unwrap().to_string();
+    let d = describe_raw(&c, &pool.pool_id, &client_id).await;
+    assert_eq!(d["AccessTokenValidity"], 3);
+    assert_eq!(d["TokenValidityUnits"], json!({}));
+
+    // Units must be units.
+    expect_err(
+        create(
+            "bad",
+            None,
+            TokenValidityUnitsType::builder()
+                .id_token(TimeUnitsType::from("weeks"))
+                .build(),
+        )
+        .send()
+        .await,
+        "InvalidParameterException",
+    );
+}
+
+/// create → describe → update → describe, as `terraform apply` does, then an update that sends
+/// nothing but the name: UpdateUserPoolClient returns every member it is not sent to its default.
+#[tokio::test]
+async fn terraform_client_round_trip() {
+    let c = Cognate::start().await;
+    let pool = c.create_pool("terraform").await;
+    let sent = json!({
+        "AccessTokenValidity": 30,
+        "AllowedOAuthFlows": ["code"],
+        "AllowedOAuthFlowsUserPoolClient": true,
+        "AllowedOAuthScopes": ["email", "openid"],
+        "CallbackURLs": ["https://example.com/cb"],
+        "ClientName": "full",
+        "EnableTokenRevocation": false,
+        "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"],
+        "GenerateSecret": true,
+        "IdTokenValidity": 30,
+        "PreventUserExistenceErrors": "ENABLED",
+        "ReadAttributes": ["email"],
+        "RefreshTokenValidity": 7,
+        "SupportedIdentityProviders": ["COGNITO"],
+        "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"},
+        "UserPoolId": pool.pool_id
+    });
+    let created = c.call("CreateUserPoolClient", sent.clone()).await;
+    let client_id = created["UserPoolClient"]["ClientId"].as_str().unwrap().to_string();
+    let secret = created["UserPoolClient"]["ClientSecret"].clone();
+    assert!(secret.is_string(), "GenerateSecret: {created}");
+    let expected = as_described(&sent, always_reported());
+    assert_eq!(settings_of(&created["UserPoolClient"]), expected);
+    assert_eq!(
+        settings_of(&describe_raw(&c, &pool.pool_id, &client_id).await),
+        expected
+    );
+
+    // token_validity_units removed from the configuration: the provider sends Cognito's default
+    // units, and everything else it holds in its state.
+    let update = json!({
+        "AccessTokenValidity": 1,
+        "AllowedOAuthFlows": ["code"],
+        "AllowedOAuthFlowsUserPoolClient": true,
+        "AllowedOAuthScopes": ["email", "openid"],
+        "AuthSessionValidity": 3,
+        "CallbackURLs": ["https://example.com/cb"],
+        "ClientId": client_id,
+        "ClientName": "full",
+        "EnablePropagateAdditionalUserContextData": false,
+        "EnableTokenRevocation": false,
+        "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"],
+        "IdTokenValidity": 1,
+        "PreventUserExistenceErrors": "ENABLED",
+        "ReadAttributes": ["email"],
+        "RefreshTokenValidity": 7,
+        "SupportedIdentityProviders": ["COGNITO"],
+        "TokenValidityUnits": {"AccessToken": "hours", "IdToken": "hours", "RefreshToken": "days"},
+        "UserPoolId": pool.pool_id
+    });
+    let updated = c.call("UpdateUserPoolClient", update.clone()).await;
+    let expected = as_described(&update, always_reported());
+    assert_eq!(settings_of(&updated["UserPoolClient"]), expected);
+    let described = describe_raw(&c, &pool.pool_id, &client_id).await;
+    assert_eq!(settings_of(&described), expected);
+    assert_eq!(described["ClientSecret"], secret, "the secret stays");
+
+    let update = json!({"UserPoolId": pool.pool_id, "ClientId": client_id, "ClientName": "renamed"});
+    c.call("UpdateUserPoolClient", update.clone()).await;
+    let described = describe_raw(&c, &pool.pool_id, &client_id).await;
+    assert_eq!(settings_of(&described), as_described(&update, always_reported()));
+    assert_eq!(described["ClientSecret"], secret);
 }

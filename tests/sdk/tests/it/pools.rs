@@ -5,12 +5,13 @@ use std::collections::HashSet;
 
 use cognate_sdk_tests::aws_sdk_cognitoidentityprovider::types::{
     AccountRecoverySettingType, AdminCreateUserConfigType, AliasAttributeType, AttributeDataType,
-    DefaultEmailOptionType, DeletionProtectionType, LambdaConfigType, MessageTemplateType,
+    DefaultEmailOptionType, DeletionProtectionType, LambdaConfigType, MessageActionType, MessageTemplateType,
     NumberAttributeConstraintsType, PasswordPolicyType, RecoveryOptionNameType, RecoveryOptionType,
-    SchemaAttributeType, StringAttributeConstraintsType, UserAttributeUpdateSettingsType, UserPoolMfaType,
-    UserPoolPolicyType, UsernameAttributeType, VerificationMessageTemplateType, VerifiedAttributeType,
+    SchemaAttributeType, SoftwareTokenMfaConfigType, StringAttributeConstraintsType, UserAttributeUpdateSettingsType,
+    UserPoolMfaType, UserPoolPolicyType, UsernameAttributeType, VerificationMessageTemplateType, VerifiedAttributeType,
 };
 use cognate_sdk_tests::*;
+use serde_json::{Value, json};
 
 const PRE_SIGN_UP_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:pre-sign-up";
 const CUSTOM_MESSAGE_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:custom-message";
@@ -603,4 +604,382 @@ async fn string_constraints_are_enforced_on_custom_attributes() {
         .send()
         .await
         .expect("value within constraints");
+}
+
+// ----------------------------------------------------------------------------------------------
+// What Terraform's AWS provider sends (through the AWS SDK for Go v2, which leaves false and zero
+// members out of the JSON) and compares: DescribeUserPool must return exactly what was set.
+// ----------------------------------------------------------------------------------------------
+
+/// The CreateUserPool body the hashicorp/aws provider (5.100) sends for a pool with
+/// `password_policy { minimum_length = 8, require_lowercase/numbers/uppercase = true,
+/// require_symbols = false }`, `admin_create_user_config { allow_admin_create_user_only = false }`
+/// and `device_configuration { challenge_required_on_new_device = true,
+/// device_only_remembered_on_user_prompt = false }`: every false is left out.
+fn terraform_create_pool_body() -> Value {
+    json!({
+        "AccountRecoverySetting": {"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
+        "AdminCreateUserConfig": {},
+        "AutoVerifiedAttributes": ["email"],
+        "DeletionProtection": "INACTIVE",
+        "DeviceConfiguration": {"ChallengeRequiredOnNewDevice": true},
+        "Policies": {"PasswordPolicy": {
+            "MinimumLength": 8, "PasswordHistorySize": 0,
+            "RequireLowercase": true, "RequireNumbers": true, "RequireUppercase": true
+        }},
+        "PoolName": "terraform",
+        "Schema": [{
+            "AttributeDataType": "String", "DeveloperOnlyAttribute": false, "Mutable": true,
+            "Name": "tenant", "Required": false,
+            "StringAttributeConstraints": {"MaxLength": "64", "MinLength": "1"}
+        }],
+        "UsernameAttributes": ["email"],
+        "UsernameConfiguration": {"CaseSensitive": false},
+        "UserPoolTags": {},
+        "VerificationMessageTemplate": {
+            "DefaultEmailOption": "CONFIRM_WITH_CODE", "EmailMessage": "Code {####}", "EmailSubject": "Your code"
+        }
+    })
+}
+
+/// What DescribeUserPool must report for the Terraform pool (the members the provider reads
+/// back), with the given minimum length.
+fn terraform_pool_described(min: i64) -> Value {
+    json!({
+        "AccountRecoverySetting": {"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
+        "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": false, "UnusedAccountValidityDays": 7},
+        "AutoVerifiedAttributes": ["email"],
+        "DeletionProtection": "INACTIVE",
+        "DeviceConfiguration": {"ChallengeRequiredOnNewDevice": true, "DeviceOnlyRememberedOnUserPrompt": false},
+        "EmailConfiguration": {"EmailSendingAccount": "COGNITO_DEFAULT"},
+        "EmailVerificationMessage": "Code {####}",
+        "EmailVerificationSubject": "Your code",
+        "MfaConfiguration": "OFF",
+        "Policies": {
+            "PasswordPolicy": {
+                "MinimumLength": min, "PasswordHistorySize": 0,
+                "RequireLowercase": true, "RequireNumbers": true, "RequireUppercase": true,
+                "RequireSymbols": false, "TemporaryPasswordValidityDays": 7
+            },
+            "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD"]}
+        },
+        "UsernameAttributes": ["email"],
+        "UsernameConfiguration": {"CaseSensitive": false},
+        "UserPoolTags": {},
+        "VerificationMessageTemplate": {
+            "DefaultEmailOption": "CONFIRM_WITH_CODE", "EmailMessage": "Code {####}", "EmailSubject": "Your code"
+        }
+    })
+}
+
+/// The members of a described pool that `expected` names, for an exact comparison.
+fn members_of(described: &Value, expected: &Value) -> Value {
+    let picked: serde_json::Map<String, Value> = expected
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(|k| (k.clone(), described.get(k).cloned().unwrap_or(Value::Null)))
+        .collect();
+    Value::Object(picked)
+}
+
+async fn describe_raw(c: &Cognate, pool_id: &str) -> Value {
+    c.call("DescribeUserPool", json!({"UserPoolId": pool_id})).await["UserPool"].take()
+}
+
+#[tokio::test]
+async fn terraform_pool_round_trip_keeps_false_members_false() {
+    let c = Cognate::start().await;
+    let created = c.call("CreateUserPool", terraform_create_pool_body()).await;
+    let pool_id = created["UserPool"]["Id"].as_str().expect("Id").to_string();
+    let expected = terraform_pool_described(8);
+    assert_eq!(
+        members_of(&created["UserPool"], &expected),
+        expected,
+        "CreateUserPool answer"
+    );
+    assert_eq!(members_of(&describe_raw(&c, &pool_id).await, &expected), expected);
+
+    // The policy is enforced as described: no symbol needed.
+    let client_id = c.create_client(&pool_id, "app", false).await.0;
+    let pool = TestPool {
+        pool_id: pool_id.clone(),
+        client_id,
+    };
+    c.idp
+        .admin_create_user()
+        .user_pool_id(&pool_id)
+        .username("alice@example.com")
+        .temporary_password("Temporary1pass")
+        .message_action(MessageActionType::Suppress)
+        .send()
+        .await
+        .expect("AdminCreateUser with a temporary password without symbols");
+    c.idp
+        .admin_set_user_password()
+        .user_pool_id(&pool_id)
+        .username("alice@example.com")
+        .password("Nosymbols1234")
+        .permanent(true)
+        .send()
+        .await
+        .expect("AdminSetUserPassword without symbols");
+    c.sign_in(&pool, "alice@example.com", "Nosymbols1234").await;
+    c.idp
+        .sign_up()
+        .client_id(&pool.client_id)
+        .username("bob@example.com")
+        .password("Nosymbols1234")
+        .send()
+        .await
+        .expect("SignUp with a password without symbols");
+
+    // terraform apply with minimum_length = 10: UpdateUserPool carries every block again
+    // (with what the provider read back), still without the false members.
+    let mut update = json!({
+        "UserPoolId": pool_id,
+        "EmailConfiguration": {"EmailSendingAccount": "COGNITO_DEFAULT"},
+        "EmailVerificationMessage": "Code {####}",
+        "EmailVerificationSubject": "Your code",
+        "MfaConfiguration": "OFF",
+        "UserPoolTier": "ESSENTIALS",
+        "Policies": {
+            "PasswordPolicy": {
+                "MinimumLength": 10, "PasswordHistorySize": 0,
+                "RequireLowercase": true, "RequireNumbers": true, "RequireUppercase": true,
+                "TemporaryPasswordValidityDays": 7
+            },
+            "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD"]}
+        }
+    });
+    let body = terraform_create_pool_body();
+    for k in [
+        "AccountRecoverySetting",
+        "AdminCreateUserConfig",
+        "AutoVerifiedAttributes",
+        "DeletionProtection",
+        "DeviceConfiguration",
+        "VerificationMessageTemplate",
+    ] {
+        update[k] = body[k].clone();
+    }
+    assert_eq!(c.call("UpdateUserPool", update).await, json!({}));
+    let expected = terraform_pool_described(10);
+    assert_eq!(members_of(&describe_raw(&c, &pool_id).await, &expected), expected);
+    let err = expect_err(
+        c.idp
+            .sign_up()
+            .client_id(&pool.client_id)
+            .username("carol@example.com")
+            .password("Nosym1234")
+            .send()
+            .await,
+        "InvalidPasswordException",
+    );
+    assert!(err.contains("Password not long enough"), "message: {err}");
+    c.idp
+        .sign_up()
+        .client_id(&pool.client_id)
+        .username("carol@example.com")
+        .password("Nosymbols12345")
+        .send()
+        .await
+        .expect("SignUp: still no symbol needed after the update");
+}
+
+#[tokio::test]
+async fn given_password_policy_takes_no_defaults_but_temporary_validity() {
+    let c = Cognate::start().await;
+    // The AWS SDK for Rust sends every flag (false too) and TemporaryPasswordValidityDays 0,
+    // which Cognito reads as "not given": 7 days.
+    let out = c
+        .idp
+        .create_user_pool()
+        .pool_name("numbers-only")
+        .policies(
+            UserPoolPolicyType::builder()
+                .password_policy(
+                    PasswordPolicyType::builder()
+                        .minimum_length(6)
+                        .require_numbers(true)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateUserPool");
+    let pool_id = out.user_pool().and_then(|p| p.id()).expect("Id").to_string();
+    let described = c.idp.describe_user_pool().user_pool_id(&pool_id).send().await.unwrap();
+    let pp = described
+        .user_pool()
+        .and_then(|p| p.policies())
+        .and_then(|p| p.password_policy())
+        .expect("PasswordPolicy");
+    assert_eq!(pp.minimum_length(), Some(6));
+    assert!(pp.require_numbers());
+    assert!(!pp.require_uppercase() && !pp.require_lowercase() && !pp.require_symbols());
+    assert_eq!(pp.temporary_password_validity_days(), 7);
+
+    // Straight to the wire: a policy with one member only.
+    let created = c
+        .call(
+            "CreateUserPool",
+            json!({"PoolName": "raw", "Policies": {"PasswordPolicy": {"MinimumLength": 9}}}),
+        )
+        .await;
+    assert_eq!(
+        created["UserPool"]["Policies"]["PasswordPolicy"],
+        json!({
+            "MinimumLength": 9, "RequireUppercase": false, "RequireLowercase": false,
+            "RequireNumbers": false, "RequireSymbols": false, "TemporaryPasswordValidityDays": 7
+        })
+    );
+    let pool_id = created["UserPool"]["Id"].as_str().unwrap().to_string();
+    let client_id = c.create_client(&pool_id, "app", false).await.0;
+    c.idp
+        .sign_up()
+        .client_id(&client_id)
+        .username("plain")
+        .password("lowercaseonly")
+        .send()
+        .await
+        .expect("nothing but the length is required");
+
+    // Without Policies at all, Cognito's defaults: 8 characters, all four classes, 7 days.
+    let created = c.call("CreateUserPool", json!({"PoolName": "defaults"})).await;
+    assert_eq!(
+        created["UserPool"]["Policies"]["PasswordPolicy"],
+        json!({
+            "MinimumLength": 8, "RequireUppercase": true, "RequireLowercase": true,
+            "RequireNumbers": true, "RequireSymbols": true, "TemporaryPasswordValidityDays": 7
+        })
+    );
+}
+
+/// UpdateUserPool returns what it is not sent to its default (LambdaConfig, DeviceConfiguration,
+/// AutoVerifiedAttributes, ...), except what AWS was measured to keep:
+/// MfaConfiguration, each policy of Policies that the request leaves out, and
+/// UserAttributeUpdateSettings.
+#[tokio::test]
+async fn update_user_pool_keeps_what_aws_keeps() {
+    let c = Cognate::start().await;
+    let created = c
+        .call(
+            "CreateUserPool",
+            json!({
+                "PoolName": "keep",
+                "Policies": {
+                    "PasswordPolicy": {"MinimumLength": 12, "RequireLowercase": true, "TemporaryPasswordValidityDays": 3},
+                    "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}
+                },
+                "AutoVerifiedAttributes": ["email"],
+                "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": ["email"]},
+                "LambdaConfig": {"PreSignUp": PRE_SIGN_UP_ARN},
+                "DeviceConfiguration": {"ChallengeRequiredOnNewDevice": true}
+            }),
+        )
+        .await;
+    let pool_id = created["UserPool"]["Id"].as_str().unwrap().to_string();
+    let password_policy = json!({
+        "MinimumLength": 12, "RequireLowercase": true, "RequireUppercase": false,
+        "RequireNumbers": false, "RequireSymbols": false, "TemporaryPasswordValidityDays": 3
+    });
+    assert_eq!(created["UserPool"]["Policies"]["PasswordPolicy"], password_policy);
+    c.idp
+        .set_user_pool_mfa_config()
+        .user_pool_id(&pool_id)
+        .software_token_mfa_configuration(SoftwareTokenMfaConfigType::builder().enabled(true).build())
+        .mfa_configuration(UserPoolMfaType::Optional)
+        .send()
+        .await
+        .expect("SetUserPoolMfaConfig");
+
+    // An update with tags and AutoVerifiedAttributes only (the tags show it was applied).
+    c.call(
+        "UpdateUserPool",
+        json!({"UserPoolId": pool_id, "AutoVerifiedAttributes": ["email"], "UserPoolTags": {"stage": "two"}}),
+    )
+    .await;
+    let pool = describe_raw(&c, &pool_id).await;
+    assert_eq!(pool["UserPoolTags"], json!({"stage": "two"}));
+    assert_eq!(
+        pool["Policies"],
+        json!({
+            "PasswordPolicy": password_policy,
+            "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}
+        })
+    );
+    assert_eq!(pool["MfaConfiguration"], "OPTIONAL");
+    assert_eq!(
+        pool["UserAttributeUpdateSettings"],
+        json!({"AttributesRequireVerificationBeforeUpdate": ["email"]})
+    );
+    let described = c.idp.describe_user_pool().user_pool_id(&pool_id).send().await.unwrap();
+    let p = described.user_pool().unwrap();
+    assert!(
+        p.lambda_config().and_then(|l| l.pre_sign_up()).is_none(),
+        "LambdaConfig is reset"
+    );
+    assert!(p.device_configuration().is_none(), "DeviceConfiguration is reset");
+
+    // Policies with a SignInPolicy only: the PasswordPolicy stays; and the other way round.
+    c.call(
+        "UpdateUserPool",
+        json!({"UserPoolId": pool_id, "Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD"]}}}),
+    )
+    .await;
+    let pool = describe_raw(&c, &pool_id).await;
+    assert_eq!(pool["Policies"]["PasswordPolicy"], password_policy);
+    assert_eq!(
+        pool["Policies"]["SignInPolicy"],
+        json!({"AllowedFirstAuthFactors": ["PASSWORD"]})
+    );
+    c.call(
+        "UpdateUserPool",
+        json!({
+            "UserPoolId": pool_id,
+            "MfaConfiguration": "OFF",
+            "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": []},
+            "Policies": {"PasswordPolicy": {"MinimumLength": 8}}
+        }),
+    )
+    .await;
+    let pool = describe_raw(&c, &pool_id).await;
+    assert_eq!(
+        pool["Policies"],
+        json!({
+            "PasswordPolicy": {
+                "MinimumLength": 8, "RequireLowercase": false, "RequireUppercase": false,
+                "RequireNumbers": false, "RequireSymbols": false, "TemporaryPasswordValidityDays": 7
+            },
+            "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD"]}
+        })
+    );
+    assert_eq!(pool["MfaConfiguration"], "OFF");
+    assert_eq!(
+        pool["UserAttributeUpdateSettings"],
+        json!({"AttributesRequireVerificationBeforeUpdate": []})
+    );
+}
+
+#[tokio::test]
+async fn username_configuration_needs_case_sensitive() {
+    let c = Cognate::start().await;
+    let resp = c
+        .raw(
+            "AWSCognitoIdentityProviderService.CreateUserPool",
+            json!({"PoolName": "nocase", "UsernameConfiguration": {}}).to_string(),
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["__type"], "InvalidParameterException", "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("usernameConfiguration.caseSensitive"),
+        "{body}"
+    );
 }

@@ -191,7 +191,9 @@ async fn override_pool_email_username_custom_templates_end_to_end() {
         .expect("PasswordPolicy");
     assert_eq!(pp.minimum_length(), Some(10));
     assert!(!pp.require_symbols());
-    assert!(pp.require_uppercase());
+    // CloudFormation sends CreateUserPool the policy the template has: what it leaves out is
+    // false, not Cognito's default for a pool without a policy.
+    assert!(!pp.require_uppercase());
     let plan = pool
         .schema_attributes()
         .iter()
