@@ -1,9 +1,11 @@
 //! The `cognate` binary as users run it: `serve` (readiness line, durability across a
-//! SIGKILL, config paths), `validate` and `package`, and the README's quick starts.
+//! SIGKILL, config paths), `validate` and `package`, the README's quick starts, and Terraform.
 #[path = "cli/config_paths.rs"]
 mod config_paths;
 #[path = "cli/quickstart.rs"]
 mod quickstart;
+#[path = "cli/terraform.rs"]
+mod terraform;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
