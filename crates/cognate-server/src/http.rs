@@ -1,10 +1,14 @@
 //! Routes and the AWS JSON error shape. Core errors become HTTP responses here and only here.
+use crate::access_keys::{AccessKey, AccessKeys};
+use crate::sigv4::{self, Refusal};
 use axum::Router;
 use axum::body::{Body, to_bytes};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use cognate_core::clock::Clock;
 use cognate_core::{CallContext, Cognito, Error, ErrorKind};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,6 +22,62 @@ const JSON_11: &str = "application/x-amz-json-1.1";
 
 const KMS_PREFIX: &str = "TrentService.";
 
+/// The Cognito operations AWS does not sign (`"authtype": "none"` in botocore's
+/// `cognito-idp/2016-04-18/service-2.json`): the ones apps call on behalf of a user, with a
+/// client id or a user's token. Every other operation, and every KMS one, is signed.
+const UNSIGNED_OPERATIONS: &[&str] = &[
+    "AssociateSoftwareToken",
+    "ChangePassword",
+    "CompleteWebAuthnRegistration",
+    "ConfirmDevice",
+    "ConfirmForgotPassword",
+    "ConfirmSignUp",
+    "DeleteUser",
+    "DeleteUserAttributes",
+    "DeleteWebAuthnCredential",
+    "ForgetDevice",
+    "ForgotPassword",
+    "GetDevice",
+    "GetTokensFromRefreshToken",
+    "GetUser",
+    "GetUserAttributeVerificationCode",
+    "GetUserAuthFactors",
+    "GlobalSignOut",
+    "InitiateAuth",
+    "ListDevices",
+    "ListUserSessions",
+    "ListWebAuthnCredentials",
+    "ResendConfirmationCode",
+    "RespondToAuthChallenge",
+    "RevokeToken",
+    "RevokeUserSession",
+    "SetUserMFAPreference",
+    "SetUserSettings",
+    "SignUp",
+    "StartWebAuthnRegistration",
+    "UpdateAuthEventFeedback",
+    "UpdateDeviceStatus",
+    "UpdateUserAttributes",
+    "VerifySoftwareToken",
+    "VerifyUserAttribute",
+];
+
+/// Whether the operation named by an `X-Amz-Target` is one AWS requires a signature for.
+fn is_signed_target(target: &str) -> bool {
+    match target.strip_prefix(COGNITO_PREFIX) {
+        Some(op) => !UNSIGNED_OPERATIONS.contains(&op),
+        // KMS, and anything unknown, counts as signed.
+        None => true,
+    }
+}
+
+/// Signature checking of the production profile.
+pub struct Auth {
+    pub keys: Arc<AccessKeys>,
+    pub region: String,
+    pub clock: Arc<dyn Clock>,
+}
+
 /// What the routes share.
 pub struct AppState {
     pub service: Arc<Cognito>,
@@ -26,6 +86,9 @@ pub struct AppState {
     pub outbox: bool,
     /// This server's own URL (`http://ADDR`): where the JWKS is served, whatever the issuer.
     pub local_base: String,
+    /// Production profile: signed operations need a valid SigV4 signature by one of these keys.
+    /// `None` (development profile): any credentials, or none, are accepted.
+    pub auth: Option<Auth>,
 }
 
 type Shared = Arc<AppState>;
@@ -44,7 +107,53 @@ pub fn router(state: AppState) -> Router {
         .route("/_cognate/code", get(latest_code))
         .route("/_cognate/health", get(|| async { "ok" }))
         .layer(cors)
+        .layer(middleware::from_fn(same_origin_only))
         .with_state(Arc::new(state))
+}
+
+/// CORS: browser apps may call the unsigned operations, JWKS and discovery from any origin (as
+/// on AWS), but a web page of another origin must not reach signed operations or `/_cognate/*`:
+/// their preflights (recognised by the path, or by asking to send `Authorization`) and requests
+/// carrying a foreign `Origin` are refused before anything runs.
+async fn same_origin_only(req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return next.run(req).await;
+    };
+    let own = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|host| origin == format!("http://{host}") || origin == format!("https://{host}"));
+    if own {
+        return next.run(req).await;
+    }
+    let internal = req.uri().path().starts_with("/_cognate/");
+    let refused = if req.method() == Method::OPTIONS {
+        let wants_auth = headers
+            .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|h| h.split(',').any(|n| n.trim().eq_ignore_ascii_case("authorization")));
+        internal || wants_auth
+    } else {
+        let target = headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        internal || (req.uri().path() == "/" && req.method() == Method::POST && is_signed_target(target))
+    };
+    if refused {
+        tracing::debug!(origin, path = req.uri().path(), "cross-origin request refused");
+        return refusal_response(&Refusal {
+            code: "AccessDeniedException",
+            message: "Cross-origin requests are not allowed for this operation.".into(),
+            status: StatusCode::FORBIDDEN,
+        });
+    }
+    next.run(req).await
+}
+
+fn refusal_response(r: &Refusal) -> Response {
+    aws_json(r.status, json!({"__type": r.code, "message": r.message}), Some(r.code))
 }
 
 fn request_id() -> String {
@@ -86,7 +195,7 @@ fn error_response(e: &Error) -> Response {
     )
 }
 
-async fn api(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Response {
+async fn api(State(state): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
     let service = &state.service;
     let target = headers
         .get("x-amz-target")
@@ -103,7 +212,39 @@ async fn api(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Res
             );
         }
     };
+    let signer = match (&state.auth, is_signed_target(&target)) {
+        (Some(auth), true) => {
+            let request = sigv4::SignedRequest {
+                method: method.as_str(),
+                path: uri.path(),
+                query: uri.query().unwrap_or_default(),
+                headers: &headers,
+                body: &bytes,
+            };
+            let expect = sigv4::Expectation {
+                region: &auth.region,
+                service: if target.starts_with(KMS_PREFIX) {
+                    "kms"
+                } else {
+                    "cognito-idp"
+                },
+                now_secs: auth.clock.now_secs(),
+            };
+            match sigv4::verify(&request, &expect, &auth.keys) {
+                Ok(key) => Some(key),
+                Err(r) => {
+                    tracing::debug!(target, error = r.code, "signature refused");
+                    return refusal_response(&r);
+                }
+            }
+        }
+        _ => None,
+    };
     if let Some(operation) = target.strip_prefix(KMS_PREFIX) {
+        // KMS keys belong to no pool: a key limited to pools may not use them.
+        if let Some(key) = signer.as_ref().filter(|k| k.pools().is_some()) {
+            return refusal_response(&Refusal::access_denied(&key.id, &format!("kms:{operation}")));
+        }
         let r = state.kms.handle(operation, &bytes).await;
         let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut resp = (status, r.body).into_response();
@@ -134,6 +275,12 @@ async fn api(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Res
             }
         }
     };
+    let limited_to = signer.as_ref().and_then(|k| k.pools().map(|p| (k, p)));
+    if let Some((key, _)) = limited_to
+        && !pool_allowed(service, key, operation, &body).await
+    {
+        return refusal_response(&Refusal::access_denied(&key.id, &format!("cognito-idp:{operation}")));
+    }
     let ctx = CallContext {
         user_agent: headers
             .get("x-amz-user-agent")
@@ -146,7 +293,15 @@ async fn api(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Res
             ErrorKind::UnknownOperationException,
             format!("Unknown operation {target}"),
         )),
-        Some(Ok(v)) => aws_json(StatusCode::OK, v, None),
+        Some(Ok(mut v)) => {
+            // A key limited to pools lists only those.
+            if let (Some((_, pools)), "ListUserPools") = (limited_to, operation)
+                && let Some(list) = v.get_mut("UserPools").and_then(Value::as_array_mut)
+            {
+                list.retain(|p| p["Id"].as_str().is_some_and(|id| pools.iter().any(|x| x == id)));
+            }
+            aws_json(StatusCode::OK, v, None)
+        }
         Some(Err(e)) => {
             if e.kind == ErrorKind::InternalErrorException {
                 tracing::error!(operation, "operation failed with an internal error");
@@ -156,6 +311,32 @@ async fn api(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Res
             error_response(&e)
         }
     }
+}
+
+/// Whether a key limited to some pools may run `operation` with this body: the pool is the
+/// body's `UserPoolId`, the pool of a `ResourceArn` or of a `ClientId`. ListUserPools is allowed
+/// (its answer is filtered); CreateUserPool and operations that name no pool are not.
+async fn pool_allowed(service: &Cognito, key: &AccessKey, operation: &str, body: &Value) -> bool {
+    if operation == "ListUserPools" {
+        return true;
+    }
+    if let Some(pool) = body["UserPoolId"].as_str() {
+        return key.allows(pool);
+    }
+    if let Some(pool) = body["ResourceArn"]
+        .as_str()
+        .and_then(|arn| arn.rsplit_once(":userpool/"))
+    {
+        return key.allows(pool.1);
+    }
+    if let Some(client_id) = body["ClientId"].as_str() {
+        return match service.client(client_id).await {
+            Ok(client) => key.allows(&client.pool_id),
+            // Unknown client: the operation answers ResourceNotFoundException itself.
+            Err(_) => true,
+        };
+    }
+    false
 }
 
 async fn jwks(State(state): State<Shared>, Path(pool_id): Path<String>) -> Response {

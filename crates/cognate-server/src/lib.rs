@@ -1,11 +1,13 @@
 //! Cognate's HTTP server: one port serves the Cognito JSON API (`POST /` with
 //! `X-Amz-Target`), JWKS and OpenID discovery per pool, and the development outbox.
+pub mod access_keys;
 mod compute;
 pub mod declare;
 pub mod delivery;
 mod functions;
 mod http;
 mod kms;
+mod sigv4;
 
 use anyhow::Context;
 use cognate_core::clock::{Clock, SystemClock};
@@ -72,6 +74,9 @@ pub struct ServeOptions {
     pub smtp: Option<delivery::SmtpSettings>,
     /// SMS delivery: messages are POSTed as JSON to this URL (production profile).
     pub sms_webhook: Option<String>,
+    /// The access keys that may call signed operations (production profile, where it is
+    /// required): `ACCESS_KEY_ID SECRET_ACCESS_KEY [POOL_ID …]` a line.
+    pub access_keys: Option<PathBuf>,
 }
 
 impl Default for ServeOptions {
@@ -94,6 +99,7 @@ impl Default for ServeOptions {
             production: false,
             smtp: None,
             sms_webhook: None,
+            access_keys: None,
         }
     }
 }
@@ -108,6 +114,8 @@ impl std::fmt::Debug for ServeOptions {
             .field("account", &self.account)
             .field("config", &self.config)
             .field("stage", &self.stage)
+            .field("production", &self.production)
+            .field("access_keys", &self.access_keys)
             .finish_non_exhaustive()
     }
 }
@@ -286,6 +294,48 @@ async fn open_store(storage: &Storage, random: &dyn Random) -> anyhow::Result<(A
     }
 }
 
+/// Refuses what would leave the server open or useless, warns about what is risky, and reads
+/// the access keys of the production profile (with a random key of this process, for the
+/// trigger functions it hosts).
+fn check_profile(
+    opts: &ServeOptions,
+    random: &dyn Random,
+) -> anyhow::Result<Option<(access_keys::AccessKeys, access_keys::AccessKey)>> {
+    let loopback = opts.host == "localhost" || opts.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if !opts.production {
+        tracing::warn!(
+            "development profile: any credentials (or none) are accepted and messages go to the outbox; \
+             use --profile production for a server others can reach"
+        );
+        if !loopback {
+            tracing::warn!(
+                host = %opts.host,
+                "THE DEVELOPMENT PROFILE IS LISTENING BEYOND THIS MACHINE: anyone who can reach it can \
+                 manage every pool and read every code in /_cognate/messages"
+            );
+        }
+        return Ok(None);
+    }
+    let Some(path) = &opts.access_keys else {
+        anyhow::bail!(
+            "the production profile needs --access-keys FILE (ACCESS_KEY_ID SECRET_ACCESS_KEY [POOL_ID …] \
+             a line): without keys, no signed operation could be called"
+        );
+    };
+    let keys = access_keys::AccessKeys::open(path)?;
+    if opts.smtp.is_none() && opts.sms_webhook.is_none() {
+        tracing::warn!(
+            "production profile without --smtp-url or --sms-webhook: confirmation and reset codes cannot be delivered"
+        );
+    }
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let own = access_keys::AccessKey::new(
+        format!("ASIACOGNATE{}", hex(&random_key(random)[..8]).to_uppercase()),
+        hex(&random_key(random)),
+    );
+    Ok(Some((keys, own)))
+}
+
 /// Opens the storage, binds the port and starts serving.
 pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
     // The configuration is read first: a bad one stops the start before any data is touched.
@@ -302,6 +352,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         decls.kms_keys.extend(from_file.kms_keys);
     }
     let random: Arc<dyn Random> = Arc::new(OsRandom);
+    let access_keys = check_profile(&opts, random.as_ref())?;
     let (store, key) = open_store(&opts.storage, random.as_ref()).await?;
     let listener = tokio::net::TcpListener::bind((opts.host.as_str(), opts.port))
         .await
@@ -309,19 +360,26 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let issuer_base = opts.issuer_base.clone().unwrap_or_else(|| format!("http://{addr}"));
     let clock: Arc<dyn Clock> = opts.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
+    let clock_for_auth = clock.clone();
     let mut host = None;
     let triggers: Arc<dyn TriggerInvoker> = match (&opts.triggers, decls.functions.is_empty()) {
         (Some(t), _) => t.clone(),
         (None, true) => Arc::new(NoFunctions),
         (None, false) => {
             let endpoint = format!("http://{addr}");
-            let env = BTreeMap::from([
+            let mut env = BTreeMap::from([
                 (
                     "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER".to_owned(),
                     endpoint.clone(),
                 ),
                 ("AWS_ENDPOINT_URL_KMS".to_owned(), endpoint),
             ]);
+            // Handlers call Cognate with the credentials Lambda gives them: in the production
+            // profile, a key of this process's own that signed operations accept.
+            if let Some((_, own)) = &access_keys {
+                env.insert("AWS_ACCESS_KEY_ID".to_owned(), own.id.clone());
+                env.insert("AWS_SECRET_ACCESS_KEY".to_owned(), own.secret().to_owned());
+            }
             let h = FunctionHost::start(HostOptions {
                 env_for_functions: env,
                 region: opts.region.clone(),
@@ -406,6 +464,11 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         kms,
         outbox: !opts.production,
         local_base: format!("http://{addr}"),
+        auth: access_keys.map(|(keys, own)| http::Auth {
+            keys: Arc::new(keys.with_key(own)),
+            region: opts.region.clone(),
+            clock: clock_for_auth,
+        }),
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

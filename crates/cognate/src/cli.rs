@@ -141,6 +141,11 @@ struct ServeArgs {
     /// ({"to","body","pool_id","trigger_source"}) to this URL.
     #[arg(long, env = "COGNATE_SMS_WEBHOOK")]
     sms_webhook: Option<String>,
+    /// Access keys for signed operations (required by the production profile): one a line,
+    /// `ACCESS_KEY_ID SECRET_ACCESS_KEY [POOL_ID …]`; re-read when it changes; must not be
+    /// readable by other users (chmod 600).
+    #[arg(long, env = "COGNATE_ACCESS_KEYS", value_name = "FILE")]
+    access_keys: Option<PathBuf>,
     /// argon2id parameters for new password hashes (PHC syntax). Default m=7168,t=5,p=1,
     /// one of OWASP's recommended sets; m=19456,t=2,p=1 is another.
     #[arg(long, value_name = "m=KIB,t=N,p=N")]
@@ -219,6 +224,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         production: args.profile == "production",
         smtp,
         sms_webhook: args.sms_webhook,
+        access_keys: args.access_keys,
         host: args.host,
         port: args.port,
         storage,

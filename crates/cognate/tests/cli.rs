@@ -2,6 +2,8 @@
 //! SIGKILL, config paths), `validate` and `package`, the README's quick starts, and Terraform.
 #[path = "cli/config_paths.rs"]
 mod config_paths;
+#[path = "cli/production.rs"]
+mod production;
 #[path = "cli/quickstart.rs"]
 mod quickstart;
 #[path = "cli/terraform.rs"]
@@ -74,6 +76,66 @@ fn call(addr: &str, op: &str, body: &str) -> (u16, serde_json::Value) {
     let status: u16 = raw.split_whitespace().nth(1).unwrap().parse().unwrap();
     let json = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("{}");
     (status, serde_json::from_str(json).unwrap_or(serde_json::Value::Null))
+}
+
+/// Like [`call`], signed with SigV4 (aws-sigv4, as the AWS SDKs sign) by `key` = (id, secret).
+fn signed_call(addr: &str, op: &str, body: &str, key: (&str, &str)) -> (u16, serde_json::Value) {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    let target = format!("AWSCognitoIdentityProviderService.{op}");
+    let headers = [
+        ("host", addr),
+        ("content-type", "application/x-amz-json-1.1"),
+        ("x-amz-target", target.as_str()),
+    ];
+    let identity =
+        aws_sdk_cognitoidentityprovider::config::Credentials::new(key.0, key.1, None, None, "cli-tests").into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("cognito-idp")
+        .time(std::time::SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let url = format!("http://{addr}/");
+    let signable = SignableRequest::new(
+        "POST",
+        &url,
+        headers.iter().copied(),
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let mut head = String::new();
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    for h in instructions.into_parts().0 {
+        head.push_str(&format!("{}: {}\r\n", h.name(), h.value()));
+    }
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "POST / HTTP/1.1\r\n{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status: u16 = raw.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let json = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("{}");
+    (status, serde_json::from_str(json).unwrap_or(serde_json::Value::Null))
+}
+
+/// An access-keys file readable by its owner only.
+fn private_keys_file(dir: &Path, text: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("access-keys");
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path
 }
 
 #[test]
@@ -275,10 +337,15 @@ fn production_profile_delivers_email_and_sms() {
     let (smtp, mails) = smtp_sink();
     let (webhook, texts) = webhook_sink();
     let smtp_url = format!("smtp://{smtp}");
+    let dir = tempfile::tempdir().unwrap();
+    let keys = private_keys_file(dir.path(), "AKIDADMIN admin-secret\n");
+    const KEY: (&str, &str) = ("AKIDADMIN", "admin-secret");
     let (mut child, addr) = serve(&[
         "--memory",
         "--profile",
         "production",
+        "--access-keys",
+        keys.to_str().unwrap(),
         "--smtp-url",
         &smtp_url,
         "--smtp-from",
@@ -286,17 +353,19 @@ fn production_profile_delivers_email_and_sms() {
         "--sms-webhook",
         &webhook,
     ]);
-    let (_, pool) = call(
+    let (_, pool) = signed_call(
         &addr,
         "CreateUserPool",
         r#"{"PoolName": "prod", "AutoVerifiedAttributes": ["email"],
             "VerificationMessageTemplate": {"EmailSubject": "Welcome", "EmailMessage": "Your code: {####}"}}"#,
+        KEY,
     );
     let pool_id = pool["UserPool"]["Id"].as_str().unwrap().to_owned();
-    let (_, client) = call(
+    let (_, client) = signed_call(
         &addr,
         "CreateUserPoolClient",
         &format!(r#"{{"UserPoolId": "{pool_id}", "ClientName": "c"}}"#),
+        KEY,
     );
     let client_id = client["UserPoolClient"]["ClientId"].as_str().unwrap().to_owned();
     let (status, out) = call(
@@ -330,16 +399,18 @@ fn production_profile_delivers_email_and_sms() {
     assert_eq!(status, 200, "the emailed code confirms the user: {out}");
 
     // SMS goes to the webhook.
-    let (_, pool) = call(
+    let (_, pool) = signed_call(
         &addr,
         "CreateUserPool",
         r#"{"PoolName": "sms", "AutoVerifiedAttributes": ["phone_number"]}"#,
+        KEY,
     );
     let pool_id = pool["UserPool"]["Id"].as_str().unwrap().to_owned();
-    let (_, client) = call(
+    let (_, client) = signed_call(
         &addr,
         "CreateUserPoolClient",
         &format!(r#"{{"UserPoolId": "{pool_id}", "ClientName": "c"}}"#),
+        KEY,
     );
     let client_id = client["UserPoolClient"]["ClientId"].as_str().unwrap().to_owned();
     let (status, out) = call(

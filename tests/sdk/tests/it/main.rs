@@ -21,6 +21,7 @@ mod refresh;
 mod self_service;
 mod serverless;
 mod signup;
+mod sigv4;
 mod srp;
 mod srp_clients;
 mod tokens;
