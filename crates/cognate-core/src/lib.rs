@@ -6,9 +6,11 @@
 pub mod attributes;
 pub mod clock;
 pub mod error;
+pub mod locks;
 pub mod messages;
 pub mod model;
 pub mod ops;
+pub mod quotas;
 pub mod request;
 pub mod rng;
 pub mod service;

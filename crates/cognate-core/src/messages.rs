@@ -174,41 +174,6 @@ impl Cognito {
         code
     }
 
-    /// Checks and consumes a code. Wrong codes count towards a limit; expired codes are
-    /// reported as such. The caller saves the user either way.
-    pub fn consume_code(&self, user: &mut User, purpose: &CodePurpose, given: &str) -> Result<()> {
-        let now = self.now_ms();
-        let Some(idx) = user.codes.iter().position(|c| &c.purpose == purpose) else {
-            return Err(Error::new(
-                ErrorKind::ExpiredCodeException,
-                "Invalid code provided, please request a code again.",
-            ));
-        };
-        let pending = &mut user.codes[idx];
-        if pending.failed_attempts >= 5 {
-            return Err(Error::new(
-                ErrorKind::LimitExceededException,
-                "Attempt limit exceeded, please try after some time.",
-            ));
-        }
-        if !cognate_crypto::ct_eq(code_digest(given).as_bytes(), pending.digest.as_bytes()) {
-            pending.failed_attempts += 1;
-            return Err(Error::new(
-                ErrorKind::CodeMismatchException,
-                "Invalid verification code provided, please try again.",
-            ));
-        }
-        if pending.expires_ms < now {
-            user.codes.remove(idx);
-            return Err(Error::new(
-                ErrorKind::ExpiredCodeException,
-                "Invalid code provided, please request a code again.",
-            ));
-        }
-        user.codes.remove(idx);
-        Ok(())
-    }
-
     /// Renders and sends a message.
     pub async fn send_message(&self, pool: &UserPool, user: &User, out: Outgoing<'_>, ctx: &CallContext) -> Result<()> {
         let message = self.render_message(pool, user, out, ctx).await?;

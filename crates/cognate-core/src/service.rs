@@ -47,6 +47,12 @@ pub struct Cognito {
     pub(crate) sink: Arc<dyn crate::messages::MessageSink>,
     pub(crate) encryptor: Option<Arc<dyn crate::messages::CodeEncryptor>>,
     keys: Mutex<HashMap<String, Arc<PoolKeys>>>,
+    /// Request-rate quotas, when enforced; see `quotas.rs`.
+    pub(crate) quotas: Option<crate::quotas::Quotas>,
+    /// Serialises guesses (passwords, codes) and code requests per user; see `locks.rs`.
+    pub(crate) guess_locks: crate::locks::KeyedLocks,
+    /// Counters for names that match no user (PreventUserExistenceErrors); see `ops/limits.rs`.
+    pub(crate) ghosts: Mutex<HashMap<String, crate::ops::limits::Ghost>>,
 }
 
 /// A pool's two signing keys: ID and access tokens are signed with different keys.
@@ -81,12 +87,21 @@ impl Cognito {
             sealer,
             settings,
             keys: Mutex::new(HashMap::new()),
+            quotas: None,
+            guess_locks: Default::default(),
+            ghosts: Mutex::new(HashMap::new()),
         })
     }
 
     /// Sends messages somewhere other than the development outbox.
     pub fn with_message_sink(mut self, sink: Arc<dyn crate::messages::MessageSink>) -> Self {
         self.sink = sink;
+        self
+    }
+
+    /// Enforces Cognito's request-rate quotas at these rates.
+    pub fn with_quotas(mut self, settings: crate::quotas::QuotaSettings) -> Self {
+        self.quotas = Some(crate::quotas::Quotas::new(settings));
         self
     }
 

@@ -469,3 +469,13 @@ pub fn refresh_digest(token: &str) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// The pool named by the issuer (`…/POOL_ID`) of a JWT, read without verifying it: enough to
+/// count a request against its pool's quota before the operation verifies the token.
+pub fn unverified_issuer_pool(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    let issuer = claims.get("iss")?.as_str()?;
+    Some(issuer.rsplit('/').next()?.to_owned())
+}

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use cognate_core::{Compute, Error, Result};
 use cognate_crypto::password::{self, HashParams};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
@@ -14,6 +15,8 @@ type Job = Box<dyn FnOnce() + Send>;
 pub struct BlockingCompute {
     params: HashParams,
     jobs: Mutex<mpsc::Sender<Job>>,
+    /// Jobs sent and not yet started by a thread (the `cognate_password_hash_queue_depth` gauge).
+    waiting: Arc<AtomicUsize>,
 }
 
 impl BlockingCompute {
@@ -46,19 +49,32 @@ impl BlockingCompute {
         Self {
             params,
             jobs: Mutex::new(tx),
+            waiting: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// The number of jobs waiting for a thread, kept up to date as jobs come and go.
+    pub fn queue_depth(&self) -> Arc<AtomicUsize> {
+        self.waiting.clone()
     }
 
     async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
         let (done, result) = oneshot::channel();
+        let waiting = self.waiting.clone();
         let job: Job = Box::new(move || {
+            waiting.fetch_sub(1, Ordering::Relaxed);
             let _ = done.send(f());
         });
-        self.jobs
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let sent = self
+            .jobs
             .lock()
-            .map_err(|_| Error::internal("hashing pool lock poisoned"))?
-            .send(job)
-            .map_err(|_| Error::internal("hashing pool stopped"))?;
+            .map_err(|_| Error::internal("hashing pool lock poisoned"))
+            .and_then(|jobs| jobs.send(job).map_err(|_| Error::internal("hashing pool stopped")));
+        if let Err(e) = sent {
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+            return Err(e);
+        }
         result.await.map_err(|_| Error::internal("hashing job dropped"))
     }
 }

@@ -13,6 +13,7 @@ use cognate_core::{CallContext, Cognito, Error, ErrorKind};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tower_http::cors::{Any, CorsLayer};
 
 /// Cognito refuses request bodies this large; nothing legitimate comes close.
@@ -21,6 +22,71 @@ const COGNITO_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 const JSON_11: &str = "application/x-amz-json-1.1";
 
 const KMS_PREFIX: &str = "TrentService.";
+
+/// Deepest nesting of arrays and objects a request body may have. Cognito's and KMS's request
+/// shapes nest a few levels at most; bounding it keeps recursive parsing and walking of a
+/// hostile body shallow.
+const MAX_JSON_DEPTH: usize = 32;
+
+/// KMS operations and their metric labels (a fixed set, like Cognito's operations).
+const KMS_OPERATIONS: &[(&str, &str)] = &[
+    ("CreateKey", "kms:CreateKey"),
+    ("DescribeKey", "kms:DescribeKey"),
+    ("ListKeys", "kms:ListKeys"),
+    ("ListResourceTags", "kms:ListResourceTags"),
+    ("EnableKey", "kms:EnableKey"),
+    ("Encrypt", "kms:Encrypt"),
+    ("Decrypt", "kms:Decrypt"),
+    ("ReEncrypt", "kms:ReEncrypt"),
+    ("GenerateDataKey", "kms:GenerateDataKey"),
+    ("GenerateDataKeyWithoutPlaintext", "kms:GenerateDataKeyWithoutPlaintext"),
+    ("GenerateRandom", "kms:GenerateRandom"),
+    ("CreateAlias", "kms:CreateAlias"),
+    ("DeleteAlias", "kms:DeleteAlias"),
+    ("ListAliases", "kms:ListAliases"),
+];
+
+/// Whether `body` nests arrays and objects deeper than `max` (strings are skipped, so brackets
+/// inside them do not count). Linear, no recursion: runs before any parsing.
+fn nested_deeper_than(body: &[u8], max: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in body {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+fn too_deep() -> Response {
+    aws_json(
+        StatusCode::BAD_REQUEST,
+        json!({
+            "__type": "SerializationException",
+            "message": format!("Malformed request body: nested more than {MAX_JSON_DEPTH} levels deep."),
+        }),
+        Some("SerializationException"),
+    )
+}
 
 /// The Cognito operations AWS does not sign (`"authtype": "none"` in botocore's
 /// `cognito-idp/2016-04-18/service-2.json`): the ones apps call on behalf of a user, with a
@@ -89,6 +155,12 @@ pub struct AppState {
     /// Production profile: signed operations need a valid SigV4 signature by one of these keys.
     /// `None` (development profile): any credentials, or none, are accepted.
     pub auth: Option<Auth>,
+    /// A request must be answered within this (408 otherwise).
+    pub request_timeout: Duration,
+    /// Counters served at `GET /metrics`; `None`: not served (404) and not counted.
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// The function host and the functions it was given, for `GET /health`.
+    pub functions: Option<(cognate_functions::FunctionHost, Vec<String>)>,
 }
 
 type Shared = Arc<AppState>;
@@ -99,6 +171,7 @@ pub fn router(state: AppState) -> Router {
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers(Any)
         .expose_headers(Any);
+    let state = Arc::new(state);
     Router::new()
         .route("/", post(api))
         .route("/{pool_id}/.well-known/jwks.json", get(jwks))
@@ -106,9 +179,122 @@ pub fn router(state: AppState) -> Router {
         .route("/_cognate/messages", get(messages))
         .route("/_cognate/code", get(latest_code))
         .route("/_cognate/health", get(|| async { "ok" }))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
         .layer(cors)
         .layer(middleware::from_fn(same_origin_only))
-        .with_state(Arc::new(state))
+        .layer(middleware::from_fn_with_state(state.clone(), request_deadline))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// Answers 408 to a request whose body and answer take longer than the request timeout (a
+/// body trickled in byte by byte, say); the connection is closed after it.
+async fn request_deadline(State(state): State<Shared>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.request_timeout, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            let mut resp = aws_json(
+                StatusCode::REQUEST_TIMEOUT,
+                json!({"__type": "RequestTimeoutException", "message": "The request did not complete in time."}),
+                Some("RequestTimeoutException"),
+            );
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            resp
+        }
+    }
+}
+
+/// The metric label of a request: its operation (from a fixed set) or its route.
+fn metric_label(method: &Method, path: &str, headers: &HeaderMap) -> &'static str {
+    if path == "/" && method == Method::POST {
+        let target = headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let known = if let Some(op) = target.strip_prefix(COGNITO_PREFIX) {
+            cognate_core::ops::OPERATIONS.iter().find(|o| **o == op).copied()
+        } else if let Some(op) = target.strip_prefix(KMS_PREFIX) {
+            KMS_OPERATIONS.iter().find(|(o, _)| *o == op).map(|(_, label)| *label)
+        } else {
+            None
+        };
+        return known.unwrap_or("unknown_operation");
+    }
+    match path {
+        "/health" | "/_cognate/health" => "health",
+        "/metrics" => "metrics",
+        p if p.starts_with("/_cognate/") => "outbox",
+        p if p.ends_with("/.well-known/jwks.json") => "jwks",
+        p if p.ends_with("/.well-known/openid-configuration") => "openid_configuration",
+        _ => "other",
+    }
+}
+
+async fn observe(State(state): State<Shared>, req: Request, next: Next) -> Response {
+    let Some(metrics) = state.metrics.clone() else {
+        return next.run(req).await;
+    };
+    let label = metric_label(req.method(), req.uri().path(), req.headers());
+    let started = Instant::now();
+    let resp = next.run(req).await;
+    metrics.observe_request(label, resp.status().as_u16(), started.elapsed());
+    resp
+}
+
+/// How long `/health` waits for the store before calling it failed.
+const HEALTH_STORE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The answer of `/health`: 200 when every part is "ok", 503 naming the failed parts otherwise.
+fn health_answer(store: &str, functions: &str) -> (StatusCode, Value) {
+    let ok = store == "ok" && functions == "ok";
+    let status = if ok { "ok" } else { "unavailable" };
+    let code = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, json!({"status": status, "store": store, "functions": functions}))
+}
+
+/// Liveness and readiness: the store answers a trivial query and the function host (if any)
+/// is running.
+async fn health(State(state): State<Shared>) -> Response {
+    let query = state.service.store().get_pool("cognate-health-check");
+    let store = match tokio::time::timeout(HEALTH_STORE_TIMEOUT, query).await {
+        Ok(Ok(_)) => "ok",
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "health check: the store failed");
+            "error"
+        }
+        Err(_) => {
+            tracing::warn!("health check: the store did not answer in time");
+            "timeout"
+        }
+    };
+    let functions = match &state.functions {
+        Some((host, names)) if !names.iter().all(|n| host.contains(n)) => "stopped",
+        _ => "ok",
+    };
+    let (code, body) = health_answer(store, functions);
+    (code, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+async fn metrics(State(state): State<Shared>) -> Response {
+    match &state.metrics {
+        Some(m) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+            m.render(),
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            "metrics are off: the production profile serves them with --metrics\n",
+        )
+            .into_response(),
+    }
 }
 
 /// CORS: browser apps may call the unsigned operations, JWKS and discovery from any origin (as
@@ -127,7 +313,7 @@ async fn same_origin_only(req: Request, next: Next) -> Response {
     if own {
         return next.run(req).await;
     }
-    let internal = req.uri().path().starts_with("/_cognate/");
+    let internal = req.uri().path().starts_with("/_cognate/") || req.uri().path() == "/metrics";
     let refused = if req.method() == Method::OPTIONS {
         let wants_auth = headers
             .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
@@ -240,6 +426,9 @@ async fn api(State(state): State<Shared>, method: Method, uri: Uri, headers: Hea
         }
         _ => None,
     };
+    if nested_deeper_than(&bytes, MAX_JSON_DEPTH) {
+        return too_deep();
+    }
     if let Some(operation) = target.strip_prefix(KMS_PREFIX) {
         // KMS keys belong to no pool: a key limited to pools may not use them.
         if let Some(key) = signer.as_ref().filter(|k| k.pools().is_some()) {
@@ -455,5 +644,33 @@ async fn messages(State(state): State<Shared>, Query(q): Query<MessagesQuery>) -
                 .into_response()
         }
         Err(e) => error_response(&Error::internal(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_depth_ignores_brackets_in_strings() {
+        assert!(!nested_deeper_than(br#"{"a": [{"b": "[[[[[[["}]}"#, 3));
+        assert!(nested_deeper_than(br#"{"a": [{"b": [1]}]}"#, 3));
+        assert!(!nested_deeper_than(br#"{"a": "\\", "b": "\"[[[["}"#, 1));
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(nested_deeper_than(deep.as_bytes(), MAX_JSON_DEPTH));
+    }
+
+    #[test]
+    fn health_names_the_failed_part() {
+        assert_eq!(health_answer("ok", "ok").0, StatusCode::OK);
+        let (code, body) = health_answer("timeout", "ok");
+        assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            body,
+            json!({"status": "unavailable", "store": "timeout", "functions": "ok"})
+        );
+        let (code, body) = health_answer("ok", "stopped");
+        assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["functions"], "stopped");
     }
 }

@@ -7,6 +7,8 @@ pub mod delivery;
 mod functions;
 mod http;
 mod kms;
+mod listen;
+mod metrics;
 mod sigv4;
 
 use anyhow::Context;
@@ -27,6 +29,7 @@ use cognate_functions::{FunctionDef, FunctionHost, HostOptions};
 pub use compute::BlockingCompute;
 pub use declare::{Declarations, PoolDeclaration};
 pub use functions::function_name;
+pub use listen::Limits;
 use std::collections::BTreeMap;
 
 /// Where Cognate keeps its data.
@@ -77,6 +80,13 @@ pub struct ServeOptions {
     /// The access keys that may call signed operations (production profile, where it is
     /// required): `ACCESS_KEY_ID SECRET_ACCESS_KEY [POOL_ID …]` a line.
     pub access_keys: Option<PathBuf>,
+    /// Cognito's request-rate quotas at these rates (`None`: not enforced).
+    pub quotas: Option<cognate_core::quotas::QuotaSettings>,
+    /// Timeouts, header size and connection cap (see [`Limits`]).
+    pub limits: Limits,
+    /// Whether `GET /metrics` is served (and requests counted); `None`: in the development
+    /// profile only.
+    pub metrics: Option<bool>,
 }
 
 impl Default for ServeOptions {
@@ -100,6 +110,9 @@ impl Default for ServeOptions {
             smtp: None,
             sms_webhook: None,
             access_keys: None,
+            quotas: None,
+            limits: Limits::default(),
+            metrics: None,
         }
     }
 }
@@ -116,6 +129,8 @@ impl std::fmt::Debug for ServeOptions {
             .field("stage", &self.stage)
             .field("production", &self.production)
             .field("access_keys", &self.access_keys)
+            .field("limits", &self.limits)
+            .field("metrics", &self.metrics)
             .finish_non_exhaustive()
     }
 }
@@ -171,7 +186,8 @@ impl RunningServer {
         &self.kms_keys
     }
 
-    /// Stops accepting requests and waits for in-flight ones to finish.
+    /// Stops accepting requests and waits for in-flight ones to finish (at most the request
+    /// timeout; connections still open then are closed).
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -394,6 +410,21 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
             Arc::new(functions::HostedTriggers::new(h))
         }
     };
+    let builtin_compute = opts
+        .compute
+        .is_none()
+        .then(|| Arc::new(BlockingCompute::new(opts.hash_params)));
+    let metrics = opts
+        .metrics
+        .unwrap_or(!opts.production)
+        .then(|| Arc::new(metrics::Metrics::new(builtin_compute.as_ref().map(|c| c.queue_depth()))));
+    let triggers: Arc<dyn TriggerInvoker> = match &metrics {
+        Some(m) => Arc::new(metrics::MeteredTriggers {
+            inner: triggers,
+            metrics: m.clone(),
+        }),
+        None => triggers,
+    };
     let kms = Arc::new(cognate_kms::Kms::new(
         cognate_kms::MasterKey::new(cognate_crypto::sha256(&[b"cognate-kms:".as_slice(), &key].concat())),
         Arc::new(kms::StoreKeyStore(store.clone())),
@@ -411,9 +442,11 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         store,
         clock,
         random,
-        opts.compute
-            .clone()
-            .unwrap_or_else(|| Arc::new(BlockingCompute::new(opts.hash_params))),
+        match (&opts.compute, builtin_compute) {
+            (Some(c), _) => c.clone(),
+            (None, Some(c)) => c,
+            (None, None) => Arc::new(BlockingCompute::new(opts.hash_params)),
+        },
         triggers,
         &key,
         Settings {
@@ -424,6 +457,10 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?
     .with_code_encryptor(Arc::new(kms::KmsEncryptor(kms.clone())));
+    let service = match &opts.quotas {
+        Some(q) => service.with_quotas(q.clone()),
+        None => service,
+    };
     let service = if opts.production {
         service.with_message_sink(Arc::new(delivery::RealDelivery::new(
             opts.smtp.clone(),
@@ -469,16 +506,14 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
             region: opts.region.clone(),
             clock: clock_for_auth,
         }),
+        request_timeout: opts.limits.request_timeout,
+        metrics,
+        functions: host
+            .clone()
+            .map(|h| (h, decls.functions.iter().map(|f| f.name.clone()).collect())),
     });
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let _ = stopped.await;
-        });
-        if let Err(e) = server.await {
-            tracing::error!(error = %e, "server stopped with an error");
-        }
-    });
+    let task = tokio::spawn(listen::serve(listener, app, opts.limits, stopped));
     Ok(RunningServer {
         addr,
         service,

@@ -146,6 +146,30 @@ struct ServeArgs {
     /// readable by other users (chmod 600).
     #[arg(long, env = "COGNATE_ACCESS_KEYS", value_name = "FILE")]
     access_keys: Option<PathBuf>,
+    /// Cognito's request-rate quotas per pool (TooManyRequestsException: Rate exceeded): `aws`
+    /// enforces AWS's default rates, `off` none. Default: `aws` in the production profile,
+    /// `off` in the development profile.
+    #[arg(long, value_parser = ["aws", "off"])]
+    quotas: Option<String>,
+    /// Another rate for one quota category, e.g. `--quota UserAuthentication=500` (repeatable;
+    /// implies `--quotas aws` unless `--quotas off` is given).
+    #[arg(long = "quota", value_name = "CATEGORY=RPS")]
+    quota: Vec<String>,
+    /// Seconds a request has to arrive and be answered: a connection whose request head has not
+    /// arrived by then (or idle that long) is closed, a request whose body and answer take
+    /// longer is answered 408.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    request_timeout: f64,
+    /// Connections open at once; further ones wait until one closes.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    max_connections: usize,
+    /// The largest request head (request line and headers), in bytes; larger ones get 431.
+    #[arg(long, value_name = "BYTES", default_value_t = 16384)]
+    max_header_bytes: usize,
+    /// Serve Prometheus metrics at GET /metrics in the production profile too (the development
+    /// profile always does). Keep the endpoint away from the public network.
+    #[arg(long)]
+    metrics: bool,
     /// argon2id parameters for new password hashes (PHC syntax). Default m=7168,t=5,p=1,
     /// one of OWASP's recommended sets; m=19456,t=2,p=1 is another.
     #[arg(long, value_name = "m=KIB,t=N,p=N")]
@@ -219,9 +243,44 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let production = args.profile == "production";
+    if !(args.request_timeout.is_finite() && args.request_timeout > 0.0 && args.request_timeout <= 86_400.0) {
+        eprintln!("error: --request-timeout must be a number of seconds between 0 and 86400");
+        return ExitCode::FAILURE;
+    }
+    if args.max_connections == 0 || args.max_header_bytes < 1024 {
+        eprintln!("error: --max-connections must be at least 1 and --max-header-bytes at least 1024");
+        return ExitCode::FAILURE;
+    }
+    let limits = cognate_server::Limits {
+        request_timeout: std::time::Duration::from_secs_f64(args.request_timeout),
+        max_connections: args.max_connections,
+        max_header_bytes: args.max_header_bytes,
+    };
+    let quotas = match args.quotas.as_deref() {
+        Some("off") => None,
+        Some(_) => Some(cognate_core::quotas::QuotaSettings::default()),
+        None if production || !args.quota.is_empty() => Some(cognate_core::quotas::QuotaSettings::default()),
+        None => None,
+    };
+    let quotas = match quotas {
+        Some(mut settings) => {
+            for spec in &args.quota {
+                if let Err(e) = settings.set_from_str(spec) {
+                    eprintln!("error: --quota {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+            Some(settings)
+        }
+        None => None,
+    };
     let opts = ServeOptions {
+        limits,
+        metrics: args.metrics.then_some(true),
+        quotas,
         hash_params,
-        production: args.profile == "production",
+        production,
         smtp,
         sms_webhook: args.sms_webhook,
         access_keys: args.access_keys,

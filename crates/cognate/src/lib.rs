@@ -39,6 +39,7 @@ pub use builder::{
 };
 pub use cognate_core::Compute;
 pub use cognate_core::clock::{Clock, ManualClock, SystemClock};
+pub use cognate_core::quotas::QuotaSettings;
 pub use cognate_functions::{FunctionDef, FunctionError, FunctionTarget, ProcessSpec, RemoteSpec};
 pub use cognate_server::{BlockingCompute, PoolDeclaration, RunningServer, ServeOptions, Storage, start};
 pub use events::{Trigger, TriggerEvent};

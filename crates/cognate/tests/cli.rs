@@ -2,6 +2,8 @@
 //! SIGKILL, config paths), `validate` and `package`, the README's quick starts, and Terraform.
 #[path = "cli/config_paths.rs"]
 mod config_paths;
+#[path = "cli/hygiene.rs"]
+mod hygiene;
 #[path = "cli/production.rs"]
 mod production;
 #[path = "cli/quickstart.rs"]

@@ -105,6 +105,8 @@ impl Cognito {
         };
         let client_metadata = metadata(&req)?;
 
+        // Held until the new user is inserted (see check_user_unique).
+        let mut unique = Vec::new();
         let mut user = if action.as_deref() == Some("RESEND") {
             let user = self.require_user(&pool, &given).await?;
             if user.status != UserStatus::ForceChangePassword {
@@ -122,7 +124,7 @@ impl Cognito {
             let submitted = req.attribute_list("UserAttributes")?.unwrap_or_default();
             let mut attrs = validate_attributes(&pool, &submitted, true)?;
             let username = self.username_for_new_user(&pool, &given, &mut attrs)?;
-            self.check_user_unique(&pool, &username, &attrs).await.map_err(|e| {
+            unique = self.check_user_unique(&pool, &username, &attrs).await.map_err(|e| {
                 if e.is(ErrorKind::UsernameExistsException) {
                     Error::new(ErrorKind::UsernameExistsException, "User account already exists")
                 } else {
@@ -158,7 +160,7 @@ impl Cognito {
             let force = req.opt_bool("ForceAliasCreation")?.unwrap_or(false);
             for attr in ["email", "phone_number"] {
                 if user.is_verified(attr) {
-                    self.verify_alias(&pool, &mut user, attr, force).await?;
+                    unique.extend(self.verify_alias(&pool, &mut user, attr, force).await?);
                 }
             }
             user
@@ -222,6 +224,7 @@ impl Cognito {
                 Err(e) => return Err(e.into()),
             }
         }
+        drop(unique);
         for m in messages {
             self.deliver(m).await?;
         }

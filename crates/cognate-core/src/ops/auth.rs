@@ -109,32 +109,26 @@ impl Cognito {
                 return self.finish_migrated_sign_in(s, migrated).await;
             }
             if s.client.prevent_user_existence_errors() {
+                // Locked out after as many failures as a user, and as slow as a real check, so
+                // that neither the answer nor its time tells who exists.
+                self.check_ghost_lockout(s.pool, username)?;
                 self.pre_authentication_unknown(s, username).await?;
-                // As slow as a real check, so that time does not tell who exists either.
-                self.dummy_password_check(s.pool, password).await?;
-                return Err(Error::incorrect_credentials());
+                return Err(self.ghost_password_check(s.pool, username, Some(password)).await);
             }
             return Err(Error::user_not_found());
         };
         self.check_secret_hash_for_user(s.client, &[username, &user.username], secret_hash)?;
+        self.check_lockout(&user)?;
+        self.pre_authentication(s, &user).await?;
+        // Serialised with every other guess at this user, and counted (see limits.rs). The
+        // password is checked before the account's state is told: a disabled user with a wrong
+        // password is answered like anyone with a wrong password.
+        let user = self
+            .guarded_password_check(s.pool, &user, password, crate::ops::limits::password_attempts_exceeded)
+            .await?;
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
         }
-        self.check_lockout(&user)?;
-        self.pre_authentication(s, &user).await?;
-        let ok = match &user.password_hash {
-            Some(h) => self.compute.verify_password(password.clone(), h.clone()).await?,
-            None => {
-                self.dummy_password_check(s.pool, password).await?;
-                false
-            }
-        };
-        if !ok {
-            self.record_password_failure(s.pool, &user).await?;
-            return Err(Error::incorrect_credentials());
-        }
-        let mut user = user;
-        self.clear_lockout(s.pool, &mut user).await?;
         match user.status {
             UserStatus::Unconfirmed => {
                 return Err(Error::new(
@@ -463,7 +457,12 @@ impl Cognito {
         if session.data.get("userNotFound").and_then(Value::as_bool) == Some(true) {
             // The stand-in PASSWORD_VERIFIER for a name that matched nobody (see srp.rs).
             self.check_secret_hash(client, username, responses.get("SECRET_HASH").map(String::as_str))?;
-            return Err(Error::incorrect_credentials());
+            let name = session
+                .data
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or(&session.username);
+            return Err(self.ghost_password_check(pool, name, None).await);
         }
         let user = self.require_user(pool, username).await?;
         if user.username != session.username {
@@ -554,70 +553,6 @@ impl Cognito {
             )),
             Err(e) => Err(e.into()),
         }
-    }
-
-    /// Refuses a password check while the user is locked out after repeated failures.
-    pub(crate) fn check_lockout(&self, user: &User) -> Result<()> {
-        let until = user
-            .extra
-            .get(LOCKOUT_KEY)
-            .and_then(|l| l.get("untilMs"))
-            .and_then(Value::as_i64)
-            .unwrap_or(0);
-        if self.now_ms() < until {
-            return Err(Error::not_authorized("Password attempts exceeded"));
-        }
-        Ok(())
-    }
-
-    /// Counts a wrong password. From the fifth failure in a row the user is locked out for
-    /// 2^(n-5) seconds (1 s, 2 s, 4 s, …), at most 15 minutes, as Cognito does; 15 minutes
-    /// without a failure start the count again.
-    pub(crate) async fn record_password_failure(&self, pool: &UserPool, user: &User) -> Result<()> {
-        let mut user = user.clone();
-        for _ in 0..5 {
-            let now = self.now_ms();
-            let state = user.extra.get(LOCKOUT_KEY);
-            let get = |k: &str| state.and_then(|l| l.get(k)).and_then(Value::as_i64).unwrap_or(0);
-            let (mut failures, last) = (get("failures"), get("lastFailureMs"));
-            if now - last >= LOCKOUT_RESET_MS {
-                failures = 0;
-            }
-            failures += 1;
-            let until = if failures >= LOCKOUT_THRESHOLD {
-                let exp = (failures - LOCKOUT_THRESHOLD).min(20) as u32;
-                now + (1000i64 << exp).min(LOCKOUT_MAX_MS)
-            } else {
-                0
-            };
-            user.extra.insert(
-                LOCKOUT_KEY.into(),
-                json!({"failures": failures, "lastFailureMs": now, "untilMs": until}),
-            );
-            match self.save_user_quietly(pool, &mut user).await {
-                Ok(()) => return Ok(()),
-                Err(e) if e.is(ErrorKind::TooManyRequestsException) => {
-                    match self
-                        .store
-                        .get_user(&pool.id, &Self::user_key(pool, &user.username))
-                        .await?
-                    {
-                        Some(u) => user = u,
-                        None => return Ok(()),
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
-    }
-
-    /// A correct password ends the count of failures.
-    pub(crate) async fn clear_lockout(&self, pool: &UserPool, user: &mut User) -> Result<()> {
-        if user.extra.remove(LOCKOUT_KEY).is_some() {
-            self.save_user_quietly(pool, user).await?;
-        }
-        Ok(())
     }
 
     /// Verifies `password` against a hash of nothing in particular: for names that match no
@@ -759,9 +694,5 @@ fn check_device_key(key: &str) -> Result<()> {
     }
 }
 
-const LOCKOUT_KEY: &str = "lockout";
-const LOCKOUT_THRESHOLD: i64 = 5;
-const LOCKOUT_MAX_MS: i64 = 15 * 60 * 1000;
-const LOCKOUT_RESET_MS: i64 = 15 * 60 * 1000;
 const DUMMY_HASH: &str = "dummy-password-hash";
 const STAND_IN_KEY: &str = "stand-in-key";

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod clients;
 pub mod custom_auth;
 pub mod groups;
+pub mod limits;
 pub mod mfa;
 pub mod migration;
 pub mod pools;
@@ -27,6 +28,12 @@ macro_rules! operations {
                     Ok(r) => r,
                     Err(e) => return Some(Err(e)),
                 };
+                if let Some(quotas) = &self.quotas
+                    && OPERATIONS.contains(&name)
+                    && let Err(e) = self.admit(quotas, name, &req).await
+                {
+                    return Some(Err(e));
+                }
                 Some(match name {
                     $( $name => operations!(@call self, $method, req, ctx $(, $ctx)?), )*
                     _ => return None,
@@ -99,4 +106,33 @@ operations! {
     "VerifySoftwareToken" => verify_software_token,
     "SetUserMFAPreference" => set_user_mfa_preference,
     "AdminSetUserMFAPreference" => admin_set_user_mfa_preference,
+}
+
+impl Cognito {
+    /// Counts a request against its pool's quota. The pool is the request's `UserPoolId`, the
+    /// pool of its `ClientId`, or the issuer of its `AccessToken` (read, not verified: the
+    /// operation verifies it); a request that names none counts against a shared bucket.
+    async fn admit(&self, quotas: &crate::quotas::Quotas, name: &str, req: &Request) -> Result<()> {
+        let member = |m: &str| req.0.get(m).and_then(Value::as_str);
+        let pool = if let Some(pool) = member("UserPoolId") {
+            pool.to_owned()
+        } else if let Some(client_id) = member("ClientId") {
+            match quotas.cached_pool_of_client(client_id) {
+                Some(pool) => pool,
+                None => match self.client(client_id).await {
+                    Ok(client) => {
+                        quotas.remember_client(client_id, &client.pool_id);
+                        client.pool_id
+                    }
+                    // An unknown client: the operation answers for it.
+                    Err(_) => String::new(),
+                },
+            }
+        } else if let Some(token) = member("AccessToken") {
+            crate::tokens::unverified_issuer_pool(token).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        quotas.admit(name, member("ChallengeName"), &pool, self.now_ms())
+    }
 }

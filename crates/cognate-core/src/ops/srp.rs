@@ -63,15 +63,14 @@ impl Cognito {
             None => {
                 self.check_secret_hash(s.client, username, secret_hash)?;
                 if s.client.prevent_user_existence_errors() {
+                    self.check_ghost_lockout(s.pool, username)?;
                     self.pre_authentication_unknown(s, username).await?;
                     return self.stand_in_password_verifier(s, username, &a).await;
                 }
                 return Err(Error::user_not_found());
             }
         };
-        if !user.enabled {
-            return Err(Error::not_authorized("User is disabled."));
-        }
+        // A disabled user is told so only after a correct password (answer_password_verifier).
         self.check_lockout(&user)?;
         self.pre_authentication(s, &user).await?;
         self.password_verifier_challenge(s.pool, s.client, &user, &a, Map::new())
@@ -153,6 +152,8 @@ impl Cognito {
         let mut data = Map::new();
         data.insert("A".into(), json!(a.to_hex()));
         data.insert("userNotFound".into(), json!(true));
+        // The name as typed: its failures are counted under it (limits.rs).
+        data.insert("name".into(), json!(username));
         let owner = User {
             username: user_id.clone(),
             ..crate::ops::custom_auth::placeholder_user(s.pool)
@@ -179,11 +180,14 @@ impl Cognito {
         pool: &UserPool,
         client: &AppClient,
         session: &ChallengeSession,
-        mut user: User,
+        user: User,
         responses: &BTreeMap<String, String>,
         client_metadata: Option<Map<String, Value>>,
         ctx: &CallContext,
     ) -> Result<Value> {
+        // Serialised with every other guess at this user, and counted (see limits.rs).
+        let guard = self.lock_user(pool, &user.username).await;
+        let mut user = self.reload_user(pool, &user).await?;
         self.check_lockout(&user)?;
         let get = |k: &str| responses.get(k).ok_or_else(|| Error::missing(k));
         let block = get("PASSWORD_CLAIM_SECRET_BLOCK")?;
@@ -230,13 +234,13 @@ impl Cognito {
             signature,
         )
         .unwrap_or(false);
+        // As in guarded_password_check: a counter that could not be written changes no answer.
+        if let Err(e) = self.record_password_result(pool, &mut user, ok).await {
+            tracing::warn!(error = %e, "could not count a password check");
+        }
+        drop(guard);
         if let Some(history) = session.data.get("customAuthHistory").and_then(Value::as_array) {
             // CUSTOM_AUTH that started with SRP: the result goes back to DefineAuthChallenge.
-            if ok {
-                self.clear_lockout(pool, &mut user).await?;
-            } else {
-                self.record_password_failure(pool, &user).await?;
-            }
             let mut history = history.clone();
             history
                 .push(json!({"challengeName": "PASSWORD_VERIFIER", "challengeResult": ok, "challengeMetadata": null}));
@@ -245,10 +249,11 @@ impl Cognito {
                 .await;
         }
         if !ok {
-            self.record_password_failure(pool, &user).await?;
             return Err(Error::incorrect_credentials());
         }
-        self.clear_lockout(pool, &mut user).await?;
+        if !user.enabled {
+            return Err(Error::not_authorized("User is disabled."));
+        }
         match user.status {
             UserStatus::Unconfirmed => Err(Error::new(
                 ErrorKind::UserNotConfirmedException,

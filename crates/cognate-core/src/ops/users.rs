@@ -64,12 +64,34 @@ impl Cognito {
     }
 
     /// Refuses a new user whose username or username attribute is taken.
+    ///
+    /// Values of username attributes (email, phone_number) are compared as the pool compares
+    /// usernames (lower-cased when it is case-insensitive). Each value is claimed: the check
+    /// holds a per-node mutex per value (returned; keep it until the user is inserted), and
+    /// records the claim in the store (`put_secret_if_absent`, atomic in the database), so that
+    /// simultaneous sign-ups with one value create one account. A claim whose holder no longer
+    /// has the value is stale and taken over.
     pub(crate) async fn check_user_unique(
         &self,
         pool: &UserPool,
         username: &str,
         attrs: &BTreeMap<String, String>,
-    ) -> Result<()> {
+    ) -> Result<Vec<crate::locks::KeyGuard>> {
+        let mut keys: Vec<(String, String)> = pool
+            .username_attributes()
+            .into_iter()
+            .filter_map(|attr| attrs.get(&attr).map(|v| (attr, Self::user_key(pool, v))))
+            .collect();
+        keys.sort();
+        // Locked in a fixed order, so that two sign-ups cannot wait for each other.
+        let mut guards = Vec::new();
+        for (attr, norm) in &keys {
+            guards.push(
+                self.guess_locks
+                    .lock(format!("unique\u{0}{}\u{0}{attr}:{norm}", pool.id))
+                    .await,
+            );
+        }
         if self
             .store
             .get_user(&pool.id, &Self::user_key(pool, username))
@@ -78,17 +100,41 @@ impl Cognito {
         {
             return Err(Error::new(ErrorKind::UsernameExistsException, "User already exists"));
         }
-        for attr in pool.username_attributes() {
-            if let Some(v) = attrs.get(&attr)
-                && !self.store.find_users(&pool.id, &attr, v).await?.is_empty()
-            {
-                return Err(Error::new(
-                    ErrorKind::UsernameExistsException,
-                    format!("An account with the given {attr} already exists."),
-                ));
+        let taken = |attr: &str| {
+            Error::new(
+                ErrorKind::UsernameExistsException,
+                format!("An account with the given {attr} already exists."),
+            )
+        };
+        for (attr, norm) in &keys {
+            // Users from before claims existed: the value as given, and as normalised.
+            let given = attrs.get(attr).map(String::as_str).unwrap_or_default();
+            for v in [given, norm.as_str()] {
+                if !self.store.find_users(&pool.id, attr, v).await?.is_empty() {
+                    return Err(taken(attr));
+                }
+            }
+            // Kept with the pool's other secrets, so that they go with the pool.
+            let (scope, name) = (pool.id.as_str(), unique_claim(attr, norm));
+            let held = self
+                .store
+                .put_secret_if_absent(scope, &name, username.as_bytes())
+                .await?;
+            if held != username.as_bytes() {
+                let holder = String::from_utf8_lossy(&held).into_owned();
+                let holds = self
+                    .store
+                    .get_user(&pool.id, &Self::user_key(pool, &holder))
+                    .await?
+                    .and_then(|u| u.attributes.get(attr).map(|v| Self::user_key(pool, v)))
+                    .is_some_and(|v| &v == norm);
+                if holds {
+                    return Err(taken(attr));
+                }
+                self.store.put_secret(scope, &name, username.as_bytes()).await?;
             }
         }
-        Ok(())
+        Ok(guards)
     }
 
     pub(crate) fn new_user(
@@ -131,11 +177,32 @@ impl Cognito {
 
     /// Marks `attr` verified on `user`, taking the alias from any other user who held it
     /// (with `force`), or failing with AliasExistsException.
-    pub(crate) async fn verify_alias(&self, pool: &UserPool, user: &mut User, attr: &str, force: bool) -> Result<()> {
+    ///
+    /// For an alias attribute, returns the (per-node) mutex of the value, compared as the pool
+    /// compares usernames: keep it until `user` is saved, so that two users cannot both verify
+    /// one value at the same time.
+    pub(crate) async fn verify_alias(
+        &self,
+        pool: &UserPool,
+        user: &mut User,
+        attr: &str,
+        force: bool,
+    ) -> Result<Option<crate::locks::KeyGuard>> {
+        let mut guard = None;
         if pool.alias_attributes().iter().any(|a| a == attr)
             && let Some(value) = user.attributes.get(attr).cloned()
         {
-            for mut other in self.store.find_users(&pool.id, attr, &value).await? {
+            let norm = Self::user_key(pool, &value);
+            guard = Some(
+                self.guess_locks
+                    .lock(format!("alias\u{0}{}\u{0}{attr}:{norm}", pool.id))
+                    .await,
+            );
+            let mut holders = self.store.find_users(&pool.id, attr, &value).await?;
+            if norm != value {
+                holders.extend(self.store.find_users(&pool.id, attr, &norm).await?);
+            }
+            for mut other in holders {
                 if other.username != user.username && other.is_verified(attr) {
                     if !force {
                         return Err(Error::new(
@@ -152,7 +219,7 @@ impl Cognito {
             }
         }
         user.attributes.insert(format!("{attr}_verified"), "true".into());
-        Ok(())
+        Ok(guard)
     }
 
     pub(crate) async fn post_confirmation(
@@ -208,7 +275,7 @@ impl Cognito {
         let username = self.username_for_new_user(&pool, &given, &mut attrs)?;
         check_password(&pool, &password)?;
         check_required(&pool, &attrs)?;
-        self.check_user_unique(&pool, &username, &attrs).await?;
+        let mut unique = self.check_user_unique(&pool, &username, &attrs).await?;
         let client_metadata = metadata(&req)?;
 
         // PreSignUp sees only what was submitted; it may confirm and verify.
@@ -257,7 +324,7 @@ impl Cognito {
                         "The {attr} attribute is required to auto-verify it."
                     )));
                 }
-                self.verify_alias(&pool, &mut user, attr, true).await?;
+                unique.extend(self.verify_alias(&pool, &mut user, attr, true).await?);
             }
         }
         self.set_password(&pool, &mut user, &password).await?;
@@ -288,6 +355,7 @@ impl Cognito {
             }
             Err(e) => return Err(e.into()),
         }
+        drop(unique);
         if let Some(m) = message {
             self.deliver(m).await?;
         }
@@ -314,13 +382,11 @@ impl Cognito {
         let given = req.str("Username")?;
         let code = req.str("ConfirmationCode")?;
         let (client, pool) = self.client_and_pool(&client_id).await?;
-        let Some(mut user) = self.find_user(&pool, &given).await? else {
+        let Some(user) = self.find_user(&pool, &given).await? else {
             self.check_secret_hash(&client, &given, req.opt_str("SecretHash")?.as_deref())?;
             return Err(if client.prevent_user_existence_errors() {
-                Error::new(
-                    ErrorKind::CodeMismatchException,
-                    "Invalid verification code provided, please try again.",
-                )
+                // Counted as for a user: a mismatch, and after 5 the attempt limit.
+                self.ghost_code_check(&pool, &given, &CodePurpose::SignUp)
             } else {
                 user_not_found_for_client()
             });
@@ -336,17 +402,15 @@ impl Cognito {
                 user.status.as_str()
             )));
         }
-        let result = self.consume_code(&mut user, &CodePurpose::SignUp, &code);
-        if result.is_err() {
-            self.save_user(&pool, &mut user).await?;
-            return result.map(|_| json!({}));
-        }
+        let force = req.opt_bool("ForceAliasCreation")?.unwrap_or(false);
+        let (guard, mut user) = self.check_code(&pool, &user, &CodePurpose::SignUp, &code).await?;
+        let mut alias = None;
         if let Some((channel, _)) = verification_channel(&pool, &user) {
-            let force = req.opt_bool("ForceAliasCreation")?.unwrap_or(false);
-            self.verify_alias(&pool, &mut user, channel.attribute(), force).await?;
+            alias = self.verify_alias(&pool, &mut user, channel.attribute(), force).await?;
         }
         user.status = UserStatus::Confirmed;
         self.save_user(&pool, &mut user).await?;
+        drop((alias, guard));
         self.post_confirmation(
             &pool,
             &user,
@@ -372,7 +436,15 @@ impl Cognito {
         client_metadata: Option<Map<String, Value>>,
         ctx: &CallContext,
     ) -> Result<Value> {
-        let code = self.new_code(user, purpose, ttl_ms);
+        // Serialised per user, so that the requests are counted (see limits.rs).
+        let guard = self.lock_user(pool, &user.username).await;
+        *user = self.reload_user(pool, user).await?;
+        self.note_code_request(user, &purpose)?;
+        let carried = self.carried_attempts(user, &purpose, ttl_ms);
+        let code = self.new_code(user, purpose.clone(), ttl_ms);
+        if let Some(c) = user.codes.iter_mut().find(|c| c.purpose == purpose) {
+            c.failed_attempts = carried;
+        }
         let details = delivery_details(channel, &to);
         let out = Outgoing {
             kind,
@@ -384,6 +456,7 @@ impl Cognito {
         };
         let message = self.render_message(pool, user, out, ctx).await?;
         self.save_user(pool, user).await?;
+        drop(guard);
         self.deliver(message).await?;
         Ok(json!({ "CodeDeliveryDetails": details }))
     }
@@ -394,6 +467,20 @@ impl Cognito {
         let (client, pool) = self.client_and_pool(&client_id).await?;
         let Some(mut user) = self.find_user(&pool, &given).await? else {
             self.check_secret_hash(&client, &given, req.opt_str("SecretHash")?.as_deref())?;
+            if client.prevent_user_existence_errors() {
+                // Answered as for an unconfirmed user: a plausible destination, and the same
+                // limit on requests.
+                let auto = pool.auto_verified_attributes();
+                if auto.is_empty() {
+                    return Err(Error::invalid_parameter(
+                        "Cannot resend codes. Auto verification not turned on.",
+                    ));
+                }
+                self.ghost_code_request(&pool, &given, &CodePurpose::SignUp)?;
+                let sms = auto.iter().any(|a| a == "phone_number") && !auto.iter().any(|a| a == "email");
+                let details = self.stand_in_delivery(&pool, &given, sms).await?;
+                return Ok(json!({ "CodeDeliveryDetails": details }));
+            }
             return Err(user_not_found_for_client());
         };
         self.check_secret_hash_for_user(
@@ -436,13 +523,11 @@ impl Cognito {
         };
         let Some(mut user) = found else {
             if client.prevent_user_existence_errors() {
-                // Indistinguishable from a real delivery.
-                let fake = if looks_like_phone(&given) {
-                    (Channel::Sms, given.clone())
-                } else {
-                    (Channel::Email, format!("{given}@example.com"))
-                };
-                return Ok(json!({ "CodeDeliveryDetails": delivery_details(fake.0, &fake.1) }));
+                // Indistinguishable from a real delivery: a destination stable per name, and the
+                // same limit on requests.
+                self.ghost_code_request(&pool, &given, &CodePurpose::ForgotPassword)?;
+                let details = self.stand_in_delivery(&pool, &given, false).await?;
+                return Ok(json!({ "CodeDeliveryDetails": details }));
             }
             return Err(user_not_found_for_client());
         };
@@ -482,13 +567,10 @@ impl Cognito {
         let code = req.str("ConfirmationCode")?;
         let password = req.str("Password")?;
         let (client, pool) = self.client_and_pool(&client_id).await?;
-        let Some(mut user) = self.find_user(&pool, &given).await? else {
+        let Some(user) = self.find_user(&pool, &given).await? else {
             self.check_secret_hash(&client, &given, req.opt_str("SecretHash")?.as_deref())?;
             return Err(if client.prevent_user_existence_errors() {
-                Error::new(
-                    ErrorKind::CodeMismatchException,
-                    "Invalid verification code provided, please try again.",
-                )
+                self.ghost_code_check(&pool, &given, &CodePurpose::ForgotPassword)
             } else {
                 user_not_found_for_client()
             });
@@ -499,17 +581,16 @@ impl Cognito {
             req.opt_str("SecretHash")?.as_deref(),
         )?;
         check_password(&pool, &password)?;
-        let result = self.consume_code(&mut user, &CodePurpose::ForgotPassword, &code);
-        if result.is_err() {
-            self.save_user(&pool, &mut user).await?;
-            return result.map(|_| json!({}));
-        }
+        let (guard, mut user) = self
+            .check_code(&pool, &user, &CodePurpose::ForgotPassword, &code)
+            .await?;
         self.set_password(&pool, &mut user, &password).await?;
         user.password_changed_ms = self.now_ms();
         if matches!(user.status, UserStatus::ResetRequired | UserStatus::ForceChangePassword) {
             user.status = UserStatus::Confirmed;
         }
         self.save_user(&pool, &mut user).await?;
+        drop(guard);
         self.post_confirmation(
             &pool,
             &user,
@@ -527,14 +608,15 @@ impl Cognito {
         let proposed = req.str("ProposedPassword")?;
         let previous = req.opt_str("PreviousPassword")?;
         let auth = self.authenticate_access_token(&token).await?;
-        let (pool, mut user) = (auth.pool, auth.user);
-        let ok = match (&previous, &user.password_hash) {
-            (Some(p), Some(h)) => self.compute.verify_password(p.clone(), h.clone()).await?,
-            _ => false,
-        };
-        if !ok {
+        let pool = auth.pool;
+        let Some(previous) = previous else {
             return Err(Error::incorrect_credentials());
-        }
+        };
+        // Wrong previous passwords count towards the user's lockout, as sign-in failures do;
+        // while locked out, ChangePassword answers as Cognito's does (LimitExceededException).
+        let mut user = self
+            .guarded_password_check(&pool, &auth.user, &previous, crate::ops::limits::attempt_limit_exceeded)
+            .await?;
         check_password(&pool, &proposed)?;
         self.set_password(&pool, &mut user, &proposed).await?;
         user.password_changed_ms = self.now_ms();
@@ -703,6 +785,16 @@ impl Cognito {
         self.store
             .delete_user(&pool.id, &Self::user_key(pool, &user.username))
             .await?;
+        // Its claims on username attributes (check_user_unique); a claim left behind is stale
+        // anyway, since its holder no longer exists.
+        for attr in pool.username_attributes() {
+            if let Some(v) = user.attributes.get(&attr) {
+                let name = unique_claim(&attr, &Self::user_key(pool, v));
+                if self.store.get_secret(&pool.id, &name).await?.as_deref() == Some(user.username.as_bytes()) {
+                    self.store.delete_secret(&pool.id, &name).await?;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -748,17 +840,16 @@ impl Cognito {
         let name = req.str("AttributeName")?;
         let code = req.str("Code")?;
         let auth = self.authenticate_access_token(&token).await?;
-        let (pool, mut user) = (auth.pool, auth.user);
-        let result = self.consume_code(&mut user, &CodePurpose::VerifyAttribute(name.clone()), &code);
-        if result.is_err() {
-            self.save_user(&pool, &mut user).await?;
-            return result.map(|_| json!({}));
-        }
+        let pool = auth.pool;
+        let (guard, mut user) = self
+            .check_code(&pool, &auth.user, &CodePurpose::VerifyAttribute(name.clone()), &code)
+            .await?;
         if let Some(v) = user.pending_attributes.remove(&name) {
             user.attributes.insert(name.clone(), v);
         }
-        self.verify_alias(&pool, &mut user, &name, false).await?;
+        let alias = self.verify_alias(&pool, &mut user, &name, false).await?;
         self.save_user(&pool, &mut user).await?;
+        drop((alias, guard));
         Ok(json!({}))
     }
 
@@ -805,6 +896,11 @@ impl Cognito {
         }
         Ok(json!({}))
     }
+}
+
+/// The name of the secret that claims a username attribute's (normalised) value.
+fn unique_claim(attr: &str, normalised: &str) -> String {
+    format!("unique/{attr}:{normalised}")
 }
 
 /// Removes attributes, refusing required and immutable ones.

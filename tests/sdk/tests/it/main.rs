@@ -17,6 +17,8 @@ mod mfa;
 mod persistence;
 mod pools;
 mod protections;
+mod quotas;
+mod races;
 mod refresh;
 mod self_service;
 mod serverless;

@@ -2,6 +2,7 @@
 //! (password flows and SRP), attempt limits on codes, and PreventUserExistenceErrors making
 //! unknown users look like wrong passwords, in the answer and in time.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -11,9 +12,14 @@ use cognate_sdk_tests::aws_sdk_cognitoidentityprovider::types::{
 };
 use cognate_sdk_tests::*;
 
-const WRONG: &str = "Wr0ng-Passw0rd!";
+pub(crate) const WRONG: &str = "Wr0ng-Passw0rd!";
 
-async fn password_auth(c: &Cognate, pool: &TestPool, username: &str, password: &str) -> Result<(), AwsError> {
+pub(crate) async fn password_auth(
+    c: &Cognate,
+    pool: &TestPool,
+    username: &str,
+    password: &str,
+) -> Result<(), AwsError> {
     c.idp
         .initiate_auth()
         .client_id(&pool.client_id)
@@ -26,11 +32,11 @@ async fn password_auth(c: &Cognate, pool: &TestPool, username: &str, password: &
         .map_err(|e| aws_err::<(), _>(Err(e)))
 }
 
-fn is_incorrect(r: &Result<(), AwsError>) -> bool {
+pub(crate) fn is_incorrect(r: &Result<(), AwsError>) -> bool {
     matches!(r, Err(e) if e.code == "NotAuthorizedException" && e.message.as_deref() == Some("Incorrect username or password."))
 }
 
-fn is_locked(r: &Result<(), AwsError>) -> bool {
+pub(crate) fn is_locked(r: &Result<(), AwsError>) -> bool {
     matches!(r, Err(e) if e.code == "NotAuthorizedException" && e.message.as_deref() == Some("Password attempts exceeded"))
 }
 
@@ -128,9 +134,22 @@ async fn lockout_is_capped_and_forgotten_after_quiet_time() {
 }
 
 /// The server's hashing, counting the password checks it does.
-struct CountingCompute {
-    inner: cognate::BlockingCompute,
-    verifications: AtomicUsize,
+pub(crate) struct CountingCompute {
+    pub(crate) inner: cognate::BlockingCompute,
+    pub(crate) verifications: AtomicUsize,
+}
+
+impl CountingCompute {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(CountingCompute {
+            inner: cognate::BlockingCompute::new(Default::default()),
+            verifications: AtomicUsize::new(0),
+        })
+    }
+
+    pub(crate) fn checks(&self) -> usize {
+        self.verifications.load(Ordering::SeqCst)
+    }
 }
 
 #[async_trait::async_trait]
@@ -274,5 +293,243 @@ async fn confirmation_codes_have_an_attempt_limit() {
             .send()
             .await,
         "LimitExceededException",
+    );
+}
+
+fn forgot(c: &Cognate, client_id: &str, name: &str) -> impl Future<Output = Result<String, AwsError>> {
+    let req = c.idp.forgot_password().client_id(client_id).username(name).send();
+    async move {
+        req.await
+            .map(|o| {
+                o.code_delivery_details()
+                    .and_then(|d| d.destination())
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .map_err(|e| aws_err::<(), _>(Err(e)))
+    }
+}
+
+fn resend(c: &Cognate, client_id: &str, name: &str) -> impl Future<Output = Result<String, AwsError>> {
+    let req = c
+        .idp
+        .resend_confirmation_code()
+        .client_id(client_id)
+        .username(name)
+        .send();
+    async move {
+        req.await
+            .map(|o| {
+                o.code_delivery_details()
+                    .and_then(|d| d.destination())
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .map_err(|e| aws_err::<(), _>(Err(e)))
+    }
+}
+
+fn is_attempt_limit<T: std::fmt::Debug>(r: &Result<T, AwsError>) -> bool {
+    matches!(r, Err(e) if e.code == "LimitExceededException" && e.message.as_deref() == Some("Attempt limit exceeded, please try after some time."))
+}
+
+#[tokio::test]
+async fn code_requests_are_limited_per_hour() {
+    let c = Cognate::start_with_clock().await;
+    let pool = c.create_pool("code-requests").await;
+    c.admin_user(&pool, "reset", "reset@example.com").await;
+    for i in 0..5 {
+        forgot(&c, &pool.client_id, "reset")
+            .await
+            .unwrap_or_else(|e| panic!("request {i}: {e:?}"));
+    }
+    let r = forgot(&c, &pool.client_id, "reset").await;
+    assert!(is_attempt_limit(&r), "{r:?}");
+    assert_eq!(c.messages(Some("reset@example.com")).await.len(), 5);
+
+    // Another purpose has its own budget: resending a sign-up code.
+    c.idp
+        .sign_up()
+        .client_id(&pool.client_id)
+        .username("pending")
+        .password(PASSWORD)
+        .user_attributes(attr("email", "pending@example.com"))
+        .send()
+        .await
+        .expect("SignUp");
+    for i in 0..5 {
+        resend(&c, &pool.client_id, "pending")
+            .await
+            .unwrap_or_else(|e| panic!("resend {i}: {e:?}"));
+    }
+    assert!(is_attempt_limit(&resend(&c, &pool.client_id, "pending").await));
+
+    // An hour later the window has moved on.
+    c.advance(Duration::from_secs(3601));
+    forgot(&c, &pool.client_id, "reset")
+        .await
+        .expect("a request an hour later");
+    resend(&c, &pool.client_id, "pending")
+        .await
+        .expect("a resend an hour later");
+}
+
+#[tokio::test]
+async fn a_new_code_brings_no_new_guesses_within_the_hour() {
+    let c = Cognate::start_with_clock().await;
+    let pool = c.create_pool("code-budget").await;
+    c.idp
+        .sign_up()
+        .client_id(&pool.client_id)
+        .username("guess")
+        .password(PASSWORD)
+        .user_attributes(attr("email", "guess@example.com"))
+        .send()
+        .await
+        .expect("SignUp");
+    let confirm = |code: &str| {
+        c.idp
+            .confirm_sign_up()
+            .client_id(&pool.client_id)
+            .username("guess")
+            .confirmation_code(code)
+            .send()
+    };
+    let code = c.last_code("guess@example.com").await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        expect_err(confirm(wrong).await, "CodeMismatchException");
+    }
+    // A fresh code keeps the spent budget: even the right new code is refused.
+    resend(&c, &pool.client_id, "guess").await.expect("resend");
+    let code = c.last_code("guess@example.com").await;
+    expect_err(confirm(&code).await, "LimitExceededException");
+    // A code asked for after the hour starts a new budget.
+    c.advance(Duration::from_secs(3601));
+    resend(&c, &pool.client_id, "guess")
+        .await
+        .expect("resend an hour later");
+    let code = c.last_code("guess@example.com").await;
+    confirm(&code).await.expect("the new code confirms");
+}
+
+#[tokio::test]
+async fn unknown_names_are_limited_like_users() {
+    let c = Cognate::start_with_clock().await;
+    let pool = c.create_pool("pue-limits").await;
+    let client_id = client_with(&c, &pool.pool_id, true).await;
+    let pue = TestPool {
+        pool_id: pool.pool_id.clone(),
+        client_id: client_id.clone(),
+    };
+
+    // ResendConfirmationCode answers for an unknown name as for a real one.
+    let first = resend(&c, &client_id, "ghost-0")
+        .await
+        .expect("resend for an unknown name");
+    assert!(first.contains("***@"), "a masked email: {first}");
+    assert_eq!(
+        resend(&c, &client_id, "ghost-0").await.unwrap(),
+        first,
+        "stable per name"
+    );
+    // ForgotPassword's stand-in destination is stable per name but not the same for all.
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..8 {
+        let name = format!("ghost-{i}");
+        let d = forgot(&c, &client_id, &name)
+            .await
+            .expect("ForgotPassword for an unknown name");
+        assert_eq!(forgot(&c, &client_id, &name).await.unwrap(), d, "stable for {name}");
+        seen.insert(d);
+    }
+    assert!(seen.len() > 1, "every unknown name got the same destination: {seen:?}");
+    // An email given as the name is masked as itself, as a user's would be.
+    assert_eq!(forgot(&c, &client_id, "zed@nowhere.org").await.unwrap(), "z***@n***");
+
+    // The request limit: ghost-0 has had 3 resends (5 allowed) and 2 ForgotPasswords.
+    resend(&c, &client_id, "ghost-0").await.expect("third resend");
+    resend(&c, &client_id, "ghost-0").await.expect("fourth resend");
+    resend(&c, &client_id, "ghost-0").await.expect("fifth resend");
+    assert!(is_attempt_limit(&resend(&c, &client_id, "ghost-0").await));
+    for _ in 0..3 {
+        forgot(&c, &client_id, "ghost-0")
+            .await
+            .expect("ForgotPassword within the limit");
+    }
+    assert!(is_attempt_limit(&forgot(&c, &client_id, "ghost-0").await));
+
+    // Codes: five mismatches, then the attempt limit.
+    for _ in 0..5 {
+        expect_err_msg(
+            c.idp
+                .confirm_sign_up()
+                .client_id(&client_id)
+                .username("ghost-0")
+                .confirmation_code("123456")
+                .send()
+                .await,
+            "CodeMismatchException",
+            "Invalid verification code provided, please try again.",
+        );
+    }
+    let r = c
+        .idp
+        .confirm_sign_up()
+        .client_id(&client_id)
+        .username("ghost-0")
+        .confirmation_code("123456")
+        .send()
+        .await
+        .map_err(|e| aws_err::<(), _>(Err(e)));
+    assert!(is_attempt_limit(&r), "{r:?}");
+
+    // Passwords: locked out after five failures, like a user.
+    for i in 0..5 {
+        let r = password_auth(&c, &pue, "ghost-0", WRONG).await;
+        assert!(is_incorrect(&r), "failure {i}: {r:?}");
+    }
+    let r = password_auth(&c, &pue, "ghost-0", WRONG).await;
+    assert!(is_locked(&r), "{r:?}");
+    c.advance(Duration::from_millis(1100));
+    assert!(is_incorrect(&password_auth(&c, &pue, "ghost-0", WRONG).await));
+}
+
+#[tokio::test]
+async fn a_disabled_user_is_told_so_only_after_the_right_password() {
+    let c = Cognate::start().await;
+    let pool = c.create_pool("disabled").await;
+    let client_id = client_with(&c, &pool.pool_id, true).await;
+    c.admin_user(&pool, "off", "off@example.com").await;
+    c.idp
+        .admin_disable_user()
+        .user_pool_id(&pool.pool_id)
+        .username("off")
+        .send()
+        .await
+        .expect("AdminDisableUser");
+    let pue = TestPool {
+        pool_id: pool.pool_id.clone(),
+        client_id: client_id.clone(),
+    };
+    let r = password_auth(&c, &pue, "off", WRONG).await;
+    assert!(is_incorrect(&r), "{r:?}");
+    let r = password_auth(&c, &pue, "off", PASSWORD).await;
+    assert!(
+        matches!(&r, Err(e) if e.code == "NotAuthorizedException" && e.message.as_deref() == Some("User is disabled.")),
+        "{r:?}"
+    );
+    // SRP: the same, at the PASSWORD_VERIFIER answer.
+    let r = crate::srp::srp_sign_in(&c, &pool.pool_id, &client_id, "off", WRONG).await;
+    let e = r.expect_err("a wrong password");
+    assert_eq!(
+        (e.code.as_str(), e.message.as_deref()),
+        ("NotAuthorizedException", Some("Incorrect username or password."))
+    );
+    let r = crate::srp::srp_sign_in(&c, &pool.pool_id, &client_id, "off", PASSWORD).await;
+    let e = r.expect_err("a disabled user");
+    assert_eq!(
+        (e.code.as_str(), e.message.as_deref()),
+        ("NotAuthorizedException", Some("User is disabled."))
     );
 }

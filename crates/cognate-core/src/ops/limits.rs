@@ -1,0 +1,405 @@
+//! Protections against guessing and flooding, as Cognito has them: the progressive password
+//! lockout, the attempt limit on codes, the limit on code requests, and the same counters for
+//! names that match nobody (so that, with PreventUserExistenceErrors, they answer alike).
+//!
+//! Every check of a password or a code, and every request for a new code, runs under the
+//! user's mutex (see `locks.rs`): the counter is read, checked and written back before the next
+//! request for that user is looked at. The mutexes, and the counters of unknown names, are per
+//! node: several nodes sharing one PostgreSQL database each serialise their own requests only.
+use crate::error::{Error, ErrorKind, Result};
+use crate::locks::KeyGuard;
+use crate::messages::{Channel, code_digest, delivery_details};
+use crate::model::*;
+use crate::service::Cognito;
+use crate::store::StoreError;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Failures in a row before the first lockout (Cognito: "After five failed sign-in attempts").
+pub(crate) const LOCKOUT_THRESHOLD: i64 = 5;
+/// The longest lockout ("up to a maximum of approximately 15 minutes").
+const LOCKOUT_MAX_MS: i64 = 15 * 60 * 1000;
+/// Quiet time after which the count of failures starts again.
+const LOCKOUT_RESET_MS: i64 = 15 * 60 * 1000;
+/// Wrong answers a code takes before it is dead.
+pub(crate) const MAX_CODE_ATTEMPTS: u32 = 5;
+/// Requests for a new code per user and purpose within [`CODE_REQUEST_WINDOW_MS`].
+pub(crate) const MAX_CODE_REQUESTS: usize = 5;
+pub(crate) const CODE_REQUEST_WINDOW_MS: i64 = 60 * 60 * 1000;
+const LOCKOUT_KEY: &str = "lockout";
+const CODE_REQUESTS_KEY: &str = "codeRequests";
+/// Names that match nobody are forgotten after an hour of quiet, once there are this many.
+const GHOSTS_PRUNE_AT: usize = 4096;
+
+/// The lockout state of a user (kept in `User::extra`) or of an unknown name.
+#[derive(Debug, Default, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Lockout {
+    #[serde(default)]
+    failures: i64,
+    #[serde(default)]
+    last_failure_ms: i64,
+    #[serde(default)]
+    until_ms: i64,
+}
+
+impl Lockout {
+    fn of(user: &User) -> Self {
+        user.extra
+            .get(LOCKOUT_KEY)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default()
+    }
+
+    fn locked(&self, now: i64) -> bool {
+        now < self.until_ms
+    }
+
+    /// Counts a failure. From the fifth in a row the name is locked out for 2^(n-5) seconds
+    /// (1 s, 2 s, 4 s, …), at most 15 minutes; 15 minutes without a failure start again.
+    fn fail(&mut self, now: i64) {
+        if now - self.last_failure_ms >= LOCKOUT_RESET_MS {
+            self.failures = 0;
+        }
+        self.failures += 1;
+        self.last_failure_ms = now;
+        self.until_ms = if self.failures >= LOCKOUT_THRESHOLD {
+            let exp = (self.failures - LOCKOUT_THRESHOLD).min(20) as u32;
+            now + (1000i64 << exp).min(LOCKOUT_MAX_MS)
+        } else {
+            0
+        };
+    }
+}
+
+/// What is counted for a name that matches no user.
+#[derive(Debug, Default)]
+pub(crate) struct Ghost {
+    lockout: Lockout,
+    /// Wrong codes per purpose: (count, first attempt).
+    code_attempts: BTreeMap<String, (u32, i64)>,
+    /// Code requests per purpose.
+    requests: BTreeMap<String, Vec<i64>>,
+    touched_ms: i64,
+}
+
+pub(crate) fn password_attempts_exceeded() -> Error {
+    Error::not_authorized("Password attempts exceeded")
+}
+
+pub(crate) fn attempt_limit_exceeded() -> Error {
+    Error::new(
+        ErrorKind::LimitExceededException,
+        "Attempt limit exceeded, please try after some time.",
+    )
+}
+
+pub(crate) fn code_mismatch() -> Error {
+    Error::new(
+        ErrorKind::CodeMismatchException,
+        "Invalid verification code provided, please try again.",
+    )
+}
+
+fn expired_code() -> Error {
+    Error::new(
+        ErrorKind::ExpiredCodeException,
+        "Invalid code provided, please request a code again.",
+    )
+}
+
+/// How a purpose is named in the counters.
+pub(crate) fn purpose_label(purpose: &CodePurpose) -> String {
+    match purpose {
+        CodePurpose::SignUp => "SignUp".into(),
+        CodePurpose::ForgotPassword => "ForgotPassword".into(),
+        CodePurpose::VerifyAttribute(a) => format!("VerifyAttribute:{a}"),
+    }
+}
+
+/// Keeps the requests of the last window; refuses one more when the window is full.
+fn note_request(times: &mut Vec<i64>, now: i64) -> Result<()> {
+    times.retain(|t| now - t < CODE_REQUEST_WINDOW_MS && *t <= now);
+    if times.len() >= MAX_CODE_REQUESTS {
+        return Err(attempt_limit_exceeded());
+    }
+    times.push(now);
+    Ok(())
+}
+
+impl Cognito {
+    /// The mutex for guesses at (and code requests for) one user.
+    pub(crate) async fn lock_user(&self, pool: &UserPool, username: &str) -> KeyGuard {
+        self.guess_locks
+            .lock(format!("user\u{0}{}\u{0}{}", pool.id, Self::user_key(pool, username)))
+            .await
+    }
+
+    /// The mutex for guesses at a name that matches nobody.
+    async fn lock_ghost(&self, pool: &UserPool, name: &str) -> KeyGuard {
+        self.guess_locks
+            .lock(format!("name\u{0}{}\u{0}{}", pool.id, Self::user_key(pool, name)))
+            .await
+    }
+
+    /// The user as stored now (read again once its mutex is held).
+    pub(crate) async fn reload_user(&self, pool: &UserPool, user: &User) -> Result<User> {
+        self.store
+            .get_user(&pool.id, &Self::user_key(pool, &user.username))
+            .await?
+            .ok_or_else(Error::user_not_found)
+    }
+
+    /// Applies `change` and writes it without touching UserLastModifiedDate (counters are not
+    /// modifications of the user). When another request wrote the user in between, reads it
+    /// again and applies `change` to that: a counter is never lost, and a lost race is never
+    /// an answer of its own.
+    pub(crate) async fn update_quietly(
+        &self,
+        pool: &UserPool,
+        user: &mut User,
+        change: impl Fn(&mut User),
+    ) -> Result<()> {
+        for _ in 0..8 {
+            change(user);
+            match self
+                .store
+                .update_user(&Self::user_key(pool, &user.username), user)
+                .await
+            {
+                Ok(()) => {
+                    user.version += 1;
+                    return Ok(());
+                }
+                Err(StoreError::Conflict) => *user = self.reload_user(pool, user).await?,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        // Nothing was compared yet for codes; for passwords the caller answers as it would
+        // anyway (see guarded_password_check).
+        Err(Error::new(ErrorKind::TooManyRequestsException, "Too many requests"))
+    }
+
+    /// Refuses a password check while the user is locked out after repeated failures.
+    pub(crate) fn check_lockout(&self, user: &User) -> Result<()> {
+        if Lockout::of(user).locked(self.now_ms()) {
+            return Err(password_attempts_exceeded());
+        }
+        Ok(())
+    }
+
+    /// Counts the result of a password check: a failure towards the lockout, a success ends
+    /// the count. Call with the user's mutex held.
+    pub(crate) async fn record_password_result(&self, pool: &UserPool, user: &mut User, ok: bool) -> Result<()> {
+        let now = self.now_ms();
+        if ok {
+            if user.extra.contains_key(LOCKOUT_KEY) {
+                self.update_quietly(pool, user, |u| {
+                    u.extra.remove(LOCKOUT_KEY);
+                })
+                .await?;
+            }
+            return Ok(());
+        }
+        self.update_quietly(pool, user, |u| {
+            let mut l = Lockout::of(u);
+            l.fail(now);
+            u.extra.insert(LOCKOUT_KEY.into(), json!(l));
+        })
+        .await
+    }
+
+    /// One password check for a known user, serialised with every other guess at that user:
+    /// reads the user again, refuses while locked out (with `locked()`, without checking the
+    /// password), checks, and counts the result. Returns the user as stored now, or
+    /// "Incorrect username or password.".
+    pub(crate) async fn guarded_password_check(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        password: &str,
+        locked: fn() -> Error,
+    ) -> Result<User> {
+        let _guard = self.lock_user(pool, &user.username).await;
+        let mut user = self.reload_user(pool, user).await?;
+        if Lockout::of(&user).locked(self.now_ms()) {
+            return Err(locked());
+        }
+        let ok = match &user.password_hash {
+            Some(h) => self.compute.verify_password(password.to_owned(), h.clone()).await?,
+            None => {
+                self.dummy_password_check(pool, password).await?;
+                false
+            }
+        };
+        // A counter that could not be written must not change the answer: the answer would
+        // then tell whether the password was right.
+        if let Err(e) = self.record_password_result(pool, &mut user, ok).await {
+            tracing::warn!(error = %e, "could not count a password check");
+        }
+        if !ok {
+            return Err(Error::incorrect_credentials());
+        }
+        Ok(user)
+    }
+
+    fn with_ghost<R>(&self, pool: &UserPool, name: &str, f: impl FnOnce(&mut Ghost, i64) -> R) -> R {
+        let now = self.now_ms();
+        let key = format!("{}\u{0}{}", pool.id, Self::user_key(pool, name));
+        let mut ghosts = self.ghosts.lock().expect("ghosts poisoned");
+        if ghosts.len() >= GHOSTS_PRUNE_AT && !ghosts.contains_key(&key) {
+            ghosts.retain(|_, g| now - g.touched_ms < CODE_REQUEST_WINDOW_MS.max(LOCKOUT_RESET_MS));
+        }
+        let ghost = ghosts.entry(key).or_default();
+        ghost.touched_ms = now;
+        f(ghost, now)
+    }
+
+    /// Refuses a name that matches nobody while it is "locked out", as for a user.
+    pub(crate) fn check_ghost_lockout(&self, pool: &UserPool, name: &str) -> Result<()> {
+        if self.with_ghost(pool, name, |g, now| g.lockout.locked(now)) {
+            return Err(password_attempts_exceeded());
+        }
+        Ok(())
+    }
+
+    /// A password guess at a name that matches nobody (PreventUserExistenceErrors): counted
+    /// like a wrong password, so that the name is "locked out" after as many failures as a
+    /// user; `password` is checked against a dummy hash, so that it costs the same time.
+    /// Always an error.
+    pub(crate) async fn ghost_password_check(&self, pool: &UserPool, name: &str, password: Option<&str>) -> Error {
+        let _guard = self.lock_ghost(pool, name).await;
+        if let Err(e) = self.check_ghost_lockout(pool, name) {
+            return e;
+        }
+        if let Some(p) = password
+            && let Err(e) = self.dummy_password_check(pool, p).await
+        {
+            return e;
+        }
+        self.with_ghost(pool, name, |g, now| g.lockout.fail(now));
+        Error::incorrect_credentials()
+    }
+
+    /// Checks a code, serialised with every other guess at the user: reads the user again,
+    /// refuses a dead code, and saves the attempt *before* comparing, so that no guess goes
+    /// uncounted. On success the code is removed from the returned user (not yet saved): the
+    /// caller saves it, holding the returned guard until then.
+    pub(crate) async fn check_code(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        purpose: &CodePurpose,
+        given: &str,
+    ) -> Result<(KeyGuard, User)> {
+        let guard = self.lock_user(pool, &user.username).await;
+        let mut user = self.reload_user(pool, user).await?;
+        let find = |u: &User| u.codes.iter().position(|c| &c.purpose == purpose);
+        let Some(idx) = find(&user) else {
+            return Err(expired_code());
+        };
+        if user.codes[idx].failed_attempts >= MAX_CODE_ATTEMPTS {
+            return Err(attempt_limit_exceeded());
+        }
+        // Count the attempt first (the count is the number of answers the code has had).
+        let counted = user.codes[idx].failed_attempts + 1;
+        self.update_quietly(pool, &mut user, |u| {
+            if let Some(i) = find(u) {
+                u.codes[i].failed_attempts = u.codes[i].failed_attempts.max(counted);
+            }
+        })
+        .await?;
+        let Some(idx) = find(&user) else {
+            return Err(expired_code());
+        };
+        let pending = &user.codes[idx];
+        if !cognate_crypto::ct_eq(code_digest(given).as_bytes(), pending.digest.as_bytes()) {
+            return Err(code_mismatch());
+        }
+        if pending.expires_ms < self.now_ms() {
+            self.update_quietly(pool, &mut user, |u| u.codes.retain(|c| &c.purpose != purpose))
+                .await?;
+            return Err(expired_code());
+        }
+        user.codes.remove(idx);
+        Ok((guard, user))
+    }
+
+    /// A code guess for a name that matches nobody (PreventUserExistenceErrors): a code
+    /// mismatch, and after as many as a code takes, the attempt limit. Always an error.
+    pub(crate) fn ghost_code_check(&self, pool: &UserPool, name: &str, purpose: &CodePurpose) -> Error {
+        let label = purpose_label(purpose);
+        self.with_ghost(pool, name, |g, now| {
+            let entry = g.code_attempts.entry(label).or_insert((0, now));
+            if now - entry.1 >= CODE_REQUEST_WINDOW_MS {
+                *entry = (0, now);
+            }
+            if entry.0 >= MAX_CODE_ATTEMPTS {
+                return attempt_limit_exceeded();
+            }
+            entry.0 += 1;
+            code_mismatch()
+        })
+    }
+
+    /// Counts a request for a new code of `purpose` on `user` (not saved: the caller saves the
+    /// user with the new code); refuses more than [`MAX_CODE_REQUESTS`] an hour.
+    pub(crate) fn note_code_request(&self, user: &mut User, purpose: &CodePurpose) -> Result<()> {
+        let now = self.now_ms();
+        let label = purpose_label(purpose);
+        let mut all: BTreeMap<String, Vec<i64>> = user
+            .extra
+            .get(CODE_REQUESTS_KEY)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        note_request(all.entry(label).or_default(), now)?;
+        all.retain(|_, v| !v.is_empty());
+        user.extra.insert(CODE_REQUESTS_KEY.into(), json!(all));
+        Ok(())
+    }
+
+    /// A request for a new code for a name that matches nobody, counted as for a user.
+    pub(crate) fn ghost_code_request(&self, pool: &UserPool, name: &str, purpose: &CodePurpose) -> Result<()> {
+        let label = purpose_label(purpose);
+        self.with_ghost(pool, name, |g, now| {
+            note_request(g.requests.entry(label).or_default(), now)
+        })
+    }
+
+    /// How many wrong answers a replaced code had: a new code does not give new guesses while
+    /// the old one was issued within the request window.
+    pub(crate) fn carried_attempts(&self, user: &User, purpose: &CodePurpose, ttl_ms: i64) -> u32 {
+        let now = self.now_ms();
+        user.codes
+            .iter()
+            .find(|c| &c.purpose == purpose)
+            .filter(|c| now - (c.expires_ms - ttl_ms) < CODE_REQUEST_WINDOW_MS)
+            .map(|c| c.failed_attempts)
+            .unwrap_or(0)
+    }
+
+    /// A CodeDeliveryDetails for a name that matches nobody: stable per name (derived from a
+    /// pool secret), different between names, shaped like a real one. An email or a phone
+    /// number given as the name is masked as itself, as a user's would be.
+    pub(crate) async fn stand_in_delivery(&self, pool: &UserPool, name: &str, sms: bool) -> Result<Value> {
+        if crate::attributes::looks_like_phone(name) {
+            return Ok(delivery_details(Channel::Sms, name));
+        }
+        if crate::attributes::looks_like_email(name) {
+            return Ok(delivery_details(Channel::Email, name));
+        }
+        let key = self.pool_stand_in_key(pool).await?;
+        let mut input = key;
+        input.extend_from_slice(b"destination");
+        input.extend_from_slice(Self::user_key(pool, name).as_bytes());
+        let h = cognate_crypto::sha256(&input);
+        if sms {
+            let digits: String = h[2..12].iter().map(|b| char::from(b'0' + b % 10)).collect();
+            return Ok(delivery_details(Channel::Sms, &format!("+1{digits}")));
+        }
+        let letter = |b: u8| char::from(b'a' + b % 26);
+        let to = format!("{}x@{}x.com", letter(h[0]), letter(h[1]));
+        Ok(delivery_details(Channel::Email, &to))
+    }
+}
