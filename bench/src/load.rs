@@ -1,6 +1,6 @@
 //! The workloads and the closed-loop load generator: N clients, each with its own keep-alive
 //! connection, each sending its next operation as soon as the previous one is answered.
-use crate::client::Client;
+use crate::client::{Client, Signer};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -24,6 +24,8 @@ pub struct Ctx {
     pub tokens: Mutex<Vec<(String, String)>>,
     /// Users `seed{i:06}` exist for i below this.
     pub seeded: AtomicUsize,
+    /// Signs the admin calls of this context's clients for real (production profile).
+    pub signer: Option<Arc<Signer>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -34,7 +36,17 @@ impl Ctx {
     /// Creates the pool and app client the workloads use (or uses `pool_id`, e.g. a pool a
     /// serverless.yml declared).
     pub async fn setup(addr: SocketAddr, pool_name: &str, pool_id: Option<String>) -> anyhow::Result<Self> {
-        let mut c = Client::new(addr);
+        Self::setup_signed(addr, pool_name, pool_id, None).await
+    }
+
+    /// Like [`Ctx::setup`], with every admin call of this context signed by `signer`.
+    pub async fn setup_signed(
+        addr: SocketAddr,
+        pool_name: &str,
+        pool_id: Option<String>,
+        signer: Option<Arc<Signer>>,
+    ) -> anyhow::Result<Self> {
+        let mut c = Client::signed(addr, signer.clone());
         let pool_id = match pool_id {
             Some(id) => id,
             None => {
@@ -83,7 +95,13 @@ impl Ctx {
             users: Mutex::new(Vec::new()),
             tokens: Mutex::new(Vec::new()),
             seeded: AtomicUsize::new(0),
+            signer,
         })
+    }
+
+    /// A client of this context's server (signing admin calls if the context does).
+    pub fn client(&self) -> Client {
+        Client::signed(self.addr, self.signer.clone())
     }
 
     /// The id of the pool called `name`.
@@ -106,7 +124,7 @@ impl Ctx {
         if have >= n {
             return Ok(());
         }
-        let mut c = Client::new(self.addr);
+        let mut c = self.client();
         for i in have..n {
             let name = format!("pre-{}-{i}", self.run_id);
             sign_up(self, &mut c, &name).await?;
@@ -117,7 +135,7 @@ impl Ctx {
     /// Makes sure at least `n` token pairs exist (one sign-in each).
     pub async fn ensure_tokens(self: &Arc<Self>, n: usize) -> anyhow::Result<()> {
         self.ensure_users(n.min(64)).await?;
-        let mut c = Client::new(self.addr);
+        let mut c = self.client();
         let mut rng = Rng::new(7);
         while lock(&self.tokens).len() < n {
             password_sign_in(self, &mut c, &mut rng).await?;
@@ -427,7 +445,7 @@ pub async fn run(ctx: &Arc<Ctx>, op: Op, concurrency: usize, warmup: Duration, d
     for worker in 0..concurrency.max(1) {
         let ctx = ctx.clone();
         tasks.push(tokio::spawn(async move {
-            let mut c = Client::new(ctx.addr);
+            let mut c = ctx.client();
             let mut rng = Rng::new(worker as u64 + 1);
             let mut lat = Vec::new();
             let mut errors = 0u64;
@@ -501,7 +519,7 @@ pub async fn seed(ctx: &Arc<Ctx>, target: usize, concurrency: usize, limit: Dura
     for _ in 0..concurrency.max(1) {
         let (ctx, next, done, stop) = (ctx.clone(), next.clone(), done.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
-            let mut c = Client::new(ctx.addr);
+            let mut c = ctx.client();
             let mut errors = 0u64;
             let mut first_error = None;
             while !stop.load(Ordering::Relaxed) {

@@ -44,7 +44,7 @@ struct Args {
     #[arg(long)]
     json: Option<PathBuf>,
     /// Workloads, comma-separated: signup, password, refresh, getuser, admingetuser, srp,
-    /// trigger, listusers; or "all".
+    /// trigger, listusers, sigv4; or "all".
     #[arg(long, default_value = "all")]
     workloads: String,
     /// Stop seeding after this long, or early when at the current rate finishing would take
@@ -101,6 +101,7 @@ const WORKLOADS: &[&str] = &[
     "srp",
     "trigger",
     "listusers",
+    "sigv4",
 ];
 
 pub const W_SIGNUP: &str = "SignUp + AdminConfirmSignUp";
@@ -112,6 +113,8 @@ pub const W_ADMINGETUSER: &str = "AdminGetUser";
 pub const W_TRIGGER: &str = "USER_PASSWORD_AUTH + warm Node PreTokenGeneration, 1 client";
 pub const W_SRP: &str = "USER_SRP_AUTH + PASSWORD_VERIFIER sign-in";
 pub const W_LISTUSERS: &str = "ListUsers, Filter email = \"…\"";
+pub const W_SIGNED_DEV: &str = "AdminGetUser, SigV4-signed, development profile (not verified)";
+pub const W_SIGNED_PROD: &str = "AdminGetUser, SigV4-signed, production profile (verified)";
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
@@ -408,6 +411,43 @@ async fn bench_workloads(
             }
         }
     }
+    if sel.has("sigv4") {
+        if !kind.is_cognate() {
+            report.rows.push(Row::other(
+                W_SIGNED_PROD,
+                kind,
+                Status::Unsupported,
+                "only Cognate has a production profile that verifies signatures",
+            ));
+        } else {
+            // The same signed calls on two fresh instances: the development profile accepts
+            // them unchecked, the production profile verifies every signature.
+            let dev = sigv4_workload(kind, env, args, false).await;
+            let prod = match &dev {
+                Ok(_) => sigv4_workload(kind, env, args, true).await,
+                Err(_) => Err(anyhow::anyhow!("the development-profile run failed")),
+            };
+            match (dev, prod) {
+                (Ok((drow, dev)), Ok((prow, prod))) => {
+                    let note = match (Some(dev.per_second()), Some(prod.per_second())) {
+                        (Some(d), Some(p)) if d > 0.0 => {
+                            format!("{:+.1} % ops/s against the development profile", (p / d - 1.0) * 100.0)
+                        }
+                        _ => String::new(),
+                    };
+                    report.rows.push(drow.note("fresh instance, 64 users"));
+                    report
+                        .rows
+                        .push(prow.note("fresh instance, 64 users, --quotas off").note(&note));
+                }
+                (d, p) => {
+                    let e = d.err().or(p.err()).map(|e| format!("{e:#}")).unwrap_or_default();
+                    eprintln!("    sigv4 workload failed: {e}");
+                    report.rows.push(Row::other(W_SIGNED_PROD, kind, Status::Failed, &e));
+                }
+            }
+        }
+    }
     if sel.has("listusers") {
         eprintln!(
             "  seeding {} users (AdminCreateUser, {} at a time)",
@@ -522,6 +562,56 @@ async fn trigger_workload(kind: Kind, env: &Env, args: &Args, trigger: bool) -> 
     if let Some(mut a) = aux {
         a.stop().await;
     }
+    result
+}
+
+/// AdminGetUser, every call signed with SigV4 by a real access key, on a fresh instance in the
+/// development profile (signatures accepted unchecked) or the production profile (each one
+/// verified; `--quotas off`, which production would otherwise turn on, and `--metrics`, which
+/// development has, so that the signature check is the only difference).
+async fn sigv4_workload(kind: Kind, env: &Env, args: &Args, production: bool) -> anyhow::Result<(Row, Outcome)> {
+    let dir = env.fresh_dir(&format!("{kind:?}-sigv4-{production}"))?;
+    let signer = Arc::new(client::Signer {
+        key_id: "AKIDBENCHMARKSIGV4".into(),
+        secret: "bench/Secret+Access/Key0123456789abcdefgh".into(),
+        region: "us-east-1".into(),
+    });
+    let mut launch = Launch::main(kind, env, &dir)?;
+    if production {
+        let keys = dir.join("access-keys");
+        {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&keys)
+                .with_context(|| format!("creating {}", keys.display()))?;
+            writeln!(f, "{} {}", signer.key_id, signer.secret)?;
+        }
+        for a in [
+            "--profile",
+            "production",
+            "--quotas",
+            "off",
+            "--metrics",
+            "--access-keys",
+        ] {
+            launch.args.push(a.into());
+        }
+        launch.args.push(keys.display().to_string());
+    }
+    let mut srv = servers::start(launch).await?;
+    let result = async {
+        let pool = if production { "bench-prod" } else { "bench-dev" };
+        let ctx = Arc::new(Ctx::setup_signed(srv.addr, pool, None, Some(signer)).await?);
+        ctx.ensure_users(64).await?;
+        let name = if production { W_SIGNED_PROD } else { W_SIGNED_DEV };
+        Ok::<_, anyhow::Error>(measure(&srv, &ctx, Op::AdminGetUser, args.concurrency, args, name, kind).await)
+    }
+    .await;
+    srv.stop().await;
     result
 }
 

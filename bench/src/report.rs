@@ -1,7 +1,7 @@
 //! The results: a Markdown report (tables) and the same figures as JSON.
 use crate::load::Outcome;
 use crate::servers::Kind;
-use crate::{W_GETUSER, W_LISTUSERS, W_PASSWORD, W_REFRESH};
+use crate::{W_GETUSER, W_LISTUSERS, W_PASSWORD, W_REFRESH, W_SIGNED_DEV, W_SIGNED_PROD};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::fmt::Write;
@@ -567,6 +567,26 @@ impl Report {
                 })
                 .collect(),
         });
+        // The cost of verifying SigV4: signed AdminGetUser/s, production against development.
+        let sigv4: Vec<_> = kinds
+            .iter()
+            .map(|&k| {
+                let dev = self.row(W_SIGNED_DEV, k).and_then(|r| r.ops_per_s);
+                let prod = self.row(W_SIGNED_PROD, k).and_then(|r| r.ops_per_s);
+                let slower = match (dev, prod) {
+                    (Some(d), Some(p)) if d > 0.0 => Some((1.0 - p / d) * 100.0),
+                    _ => None,
+                };
+                (k, slower.map(|v| format!("{v:.1} % slower")), slower.map(|v| v < 10.0))
+            })
+            .collect();
+        if sigv4.iter().any(|(_, v, _)| v.is_some()) {
+            goals.push(Goal {
+                name: "SigV4 verification: signed AdminGetUser/s, production against development profile".into(),
+                target: "< 10 % slower".into(),
+                values: sigv4,
+            });
+        }
         goals
     }
 }

@@ -129,6 +129,23 @@ impl Error {
         ))
     }
 
+    /// Every constraint `value` fails at `member`, in AWS's form: "1 validation error
+    /// detected: …", or "2 validation errors detected: …; …" (entries joined by "; ", as in
+    /// AWS answers quoted in amazon-cognito-identity-js issue #388). `constraints` must not be
+    /// empty.
+    pub fn constraints(member: &str, value: &str, constraints: &[String]) -> Self {
+        let n = constraints.len();
+        let entries: Vec<String> = constraints
+            .iter()
+            .map(|c| format!("Value '{value}' at '{member}' failed to satisfy constraint: {c}"))
+            .collect();
+        Self::invalid_parameter(format!(
+            "{n} validation error{} detected: {}",
+            if n == 1 { "" } else { "s" },
+            entries.join("; ")
+        ))
+    }
+
     /// Like [`Error::constraint`] for a member the API model marks sensitive (secrets, tokens):
     /// AWS leaves the value out of the message ("Value at 'clientSecret' failed …").
     pub fn sensitive_constraint(member: &str, constraint: &str) -> Self {

@@ -160,14 +160,42 @@ pub struct Outgoing<'a> {
 }
 
 impl Cognito {
-    /// A fresh 6-digit code for `purpose`, stored on the user as a digest (replacing any
+    /// What a code is stored as: hex HMAC-SHA256, under a key derived from the master key, of
+    /// the pool id, username, purpose and code (each length-prefixed). A plain digest of a
+    /// 6-digit code is reversed by trying all 10^6 codes; without the key this one is not.
+    /// Codes stored before this change (plain SHA-256 digests) no longer match: they expire
+    /// within 24 hours and the user asks for a new one.
+    pub(crate) fn code_digest(&self, pool_id: &str, username: &str, purpose: &str, code: &str) -> String {
+        let code = code.trim();
+        let mut parts: Vec<&[u8]> = Vec::new();
+        let lengths: Vec<[u8; 8]> = [pool_id, username, purpose, code]
+            .iter()
+            .map(|p| (p.len() as u64).to_be_bytes())
+            .collect();
+        for (len, part) in lengths.iter().zip([pool_id, username, purpose, code]) {
+            parts.push(len);
+            parts.push(part.as_bytes());
+        }
+        cognate_crypto::hmac_sha256(&self.code_key, &parts)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// A fresh 6-digit code for `purpose`, stored on the user as a keyed digest (replacing any
     /// earlier code for the same purpose). The caller saves the user.
     pub fn new_code(&self, user: &mut User, purpose: CodePurpose, ttl_ms: i64) -> String {
         let code = self.random.digits(6);
         user.codes.retain(|c| c.purpose != purpose);
+        let digest = self.code_digest(
+            &user.pool_id,
+            &user.username,
+            &crate::ops::limits::purpose_label(&purpose),
+            &code,
+        );
         user.codes.push(PendingCode {
             purpose,
-            digest: code_digest(&code),
+            digest,
             expires_ms: self.now_ms() + ttl_ms,
             failed_attempts: 0,
         });
@@ -347,13 +375,6 @@ impl Cognito {
         };
         Ok(Delivery::Message(message))
     }
-}
-
-pub fn code_digest(code: &str) -> String {
-    cognate_crypto::sha256(code.trim().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Where a verification code for sign-up goes: phone first when both are auto-verified.

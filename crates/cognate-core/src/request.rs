@@ -16,6 +16,37 @@ pub fn camel(member: &str) -> String {
     }
 }
 
+/// Maximum lengths of string members from the API model (botocore cognito-idp
+/// `service-2.json`; each name has the same shape in every operation), and whether the model
+/// marks the member sensitive (AWS then leaves the value out of the message).
+const MAX_LENGTHS: &[(&str, usize, bool)] = &[
+    ("Username", 128, true),
+    ("Password", 256, true),
+    ("PreviousPassword", 256, true),
+    ("ProposedPassword", 256, true),
+    ("Session", 4096, true),
+    ("ConfirmationCode", 2048, false),
+    ("PoolName", 128, false),
+    ("ClientName", 128, false),
+    ("GroupName", 128, false),
+    ("Description", 2048, false),
+];
+
+fn check_max_length(member: &str, value: &str) -> Result<()> {
+    let Some(&(_, max, sensitive)) = MAX_LENGTHS.iter().find(|(m, _, _)| *m == member) else {
+        return Ok(());
+    };
+    if value.chars().count() <= max {
+        return Ok(());
+    }
+    let constraint = format!("Member must have length less than or equal to {max}");
+    Err(if sensitive {
+        Error::sensitive_constraint(&camel(member), &constraint)
+    } else {
+        Error::constraint(&camel(member), value, &constraint)
+    })
+}
+
 fn type_error(member: &str, expected: &str) -> Error {
     Error::new(
         ErrorKind::SerializationException,
@@ -45,7 +76,10 @@ impl Request {
     pub fn opt_str(&self, member: &str) -> Result<Option<String>> {
         match self.get(member) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::String(s)) => {
+                check_max_length(member, s)?;
+                Ok(Some(s.clone()))
+            }
             Some(_) => Err(type_error(member, "string")),
         }
     }

@@ -7,6 +7,8 @@ use crate::rng::{Random, RandomExt};
 use crate::store::{Store, StoreError};
 use crate::triggers::TriggerInvoker;
 use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use cognate_crypto::jwt::SigningKey;
 use cognate_crypto::seal::Sealer;
 use std::collections::HashMap;
@@ -43,6 +45,9 @@ pub struct Cognito {
     pub(crate) compute: Arc<dyn Compute>,
     pub(crate) triggers: Arc<dyn TriggerInvoker>,
     pub(crate) sealer: Sealer,
+    /// Key of the MAC that pending codes are stored as (see `messages::Cognito::code_digest`),
+    /// derived from the master key and distinct from the sealing key.
+    pub(crate) code_key: [u8; 32],
     pub(crate) settings: Settings,
     pub(crate) sink: Arc<dyn crate::messages::MessageSink>,
     pub(crate) encryptor: Option<Arc<dyn crate::messages::CodeEncryptor>>,
@@ -61,6 +66,13 @@ pub struct PoolKeys {
     pub access: SigningKey,
 }
 
+/// Marks a client secret sealed at rest: `sealed:v1:` then base64 of nonce, ciphertext and tag.
+const SEALED_SECRET_PREFIX: &str = "sealed:v1:";
+
+fn client_secret_context(client_id: &str) -> String {
+    format!("{client_id}/client-secret")
+}
+
 pub const ID_KEY: &str = "id-token-key";
 pub const ACCESS_KEY: &str = "access-token-key";
 
@@ -75,6 +87,7 @@ impl Cognito {
         settings: Settings,
     ) -> Result<Self> {
         let sealer = Sealer::new(master_key).map_err(Error::internal)?;
+        let code_key = cognate_crypto::hmac_sha256(master_key, &[b"cognate/code-mac/v1"]);
         let sink = Arc::new(crate::messages::StoreOutbox(store.clone()));
         Ok(Self {
             sink,
@@ -85,6 +98,7 @@ impl Cognito {
             compute,
             triggers,
             sealer,
+            code_key,
             settings,
             keys: Mutex::new(HashMap::new()),
             quotas: None,
@@ -141,10 +155,45 @@ impl Cognito {
     }
 
     pub async fn client(&self, client_id: &str) -> Result<AppClient> {
-        self.store
+        let client = self
+            .store
             .get_client(client_id)
             .await?
-            .ok_or_else(|| Error::resource_not_found(format!("User pool client {client_id} does not exist.")))
+            .ok_or_else(|| Error::resource_not_found(format!("User pool client {client_id} does not exist.")))?;
+        self.open_client_secret(client)
+    }
+
+    /// Stores a client, its secret sealed with the master key (bound to the client id).
+    pub(crate) async fn put_client(&self, client: &AppClient) -> Result<()> {
+        let mut stored = client.clone();
+        if let Some(secret) = &client.secret {
+            let sealed = self.sealer.seal(
+                secret.as_bytes(),
+                client_secret_context(&client.client_id).as_bytes(),
+                self.nonce(),
+            );
+            stored.secret = Some(format!("{SEALED_SECRET_PREFIX}{}", STANDARD.encode(sealed)));
+        }
+        self.store.put_client(&stored).await?;
+        Ok(())
+    }
+
+    /// The client with its secret in clear. A secret stored before secrets were sealed (plain
+    /// text: lowercase letters and digits, never the sealed prefix) is taken as it is.
+    fn open_client_secret(&self, mut client: AppClient) -> Result<AppClient> {
+        if let Some(sealed) = client
+            .secret
+            .as_deref()
+            .and_then(|s| s.strip_prefix(SEALED_SECRET_PREFIX))
+        {
+            let bytes = STANDARD.decode(sealed).map_err(Error::internal)?;
+            let plain = self
+                .sealer
+                .open(&bytes, client_secret_context(&client.client_id).as_bytes())
+                .map_err(Error::internal)?;
+            client.secret = Some(String::from_utf8(plain.to_vec()).map_err(Error::internal)?);
+        }
+        Ok(client)
     }
 
     /// The client and its pool, for operations that name only a client.

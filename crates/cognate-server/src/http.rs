@@ -161,6 +161,93 @@ pub struct AppState {
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
     /// The function host and the functions it was given, for `GET /health`.
     pub functions: Option<(cognate_functions::FunctionHost, Vec<String>)>,
+    /// Which `Host` headers are served (DNS rebinding protection).
+    pub hosts: HostPolicy,
+}
+
+/// Which `Host` headers are served. A web page on an attacker's domain that resolves to
+/// 127.0.0.1 (DNS rebinding) reaches a server on loopback as "same origin", but its requests
+/// carry the attacker's name in `Host`: a server listening on loopback serves only loopback
+/// names and the names it was given (`--allowed-host`, e.g. a docker-compose service name).
+/// One listening beyond loopback serves any `Host`, unless names were given.
+#[derive(Clone, Debug, Default)]
+pub struct HostPolicy {
+    restricted: bool,
+    allowed: Vec<String>,
+}
+
+impl HostPolicy {
+    /// The policy of a server listening on a loopback address (or not), with the names of
+    /// `--allowed-host` (any port, any case).
+    pub fn new(listening_on_loopback: bool, allowed: &[String]) -> Self {
+        let allowed: Vec<String> = allowed.iter().map(|n| host_name(n)).filter(|n| !n.is_empty()).collect();
+        Self {
+            restricted: listening_on_loopback || !allowed.is_empty(),
+            allowed,
+        }
+    }
+
+    /// Whether a request with this `Host` header value is served.
+    fn allows(&self, host: &str) -> bool {
+        if !self.restricted {
+            return true;
+        }
+        let name = host_name(host);
+        is_loopback_name(&name) || self.allowed.contains(&name)
+    }
+}
+
+/// The name of a `Host` header value: lower case, without port or trailing dot (IPv6
+/// addresses keep their brackets).
+fn host_name(host: &str) -> String {
+    let host = host.trim().to_ascii_lowercase();
+    let name = if host.starts_with('[') {
+        match host.find(']') {
+            Some(end) => host[..=end].to_owned(),
+            None => host,
+        }
+    } else {
+        match host.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name.to_owned(),
+            _ => host,
+        }
+    };
+    name.trim_end_matches('.').to_owned()
+}
+
+/// `localhost`, `*.localhost`, `127.x.x.x` and `[::1]`: names only this machine answers to.
+fn is_loopback_name(name: &str) -> bool {
+    if name == "localhost" || name.ends_with(".localhost") {
+        return true;
+    }
+    if let Ok(ip) = name.parse::<std::net::Ipv4Addr>() {
+        return ip.is_loopback();
+    }
+    name.strip_prefix('[')
+        .and_then(|n| n.strip_suffix(']'))
+        .and_then(|n| n.parse::<std::net::Ipv6Addr>().ok())
+        .is_some_and(|ip| ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()))
+}
+
+/// Refuses requests whose `Host` the [`HostPolicy`] does not serve, before anything runs. A
+/// request without `Host` (HTTP/1.0; browsers always send one) is served.
+async fn allowed_hosts_only(State(state): State<Shared>, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned());
+    match host {
+        Some(host) if !state.hosts.allows(&host) => {
+            let name = host_name(&host);
+            tracing::warn!(host = %name, path = req.uri().path(), "request for a host that is not allowed refused");
+            refusal_response(&Refusal {
+                code: "AccessDeniedException",
+                message: format!("Host '{name}' is not allowed; start cognate with --allowed-host {name} to allow it."),
+                status: StatusCode::FORBIDDEN,
+            })
+        }
+        _ => next.run(req).await,
+    }
 }
 
 type Shared = Arc<AppState>;
@@ -183,6 +270,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .layer(cors)
         .layer(middleware::from_fn(same_origin_only))
+        .layer(middleware::from_fn_with_state(state.clone(), allowed_hosts_only))
         .layer(middleware::from_fn_with_state(state.clone(), request_deadline))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
@@ -658,6 +746,41 @@ mod tests {
         assert!(!nested_deeper_than(br#"{"a": "\\", "b": "\"[[[["}"#, 1));
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(nested_deeper_than(deep.as_bytes(), MAX_JSON_DEPTH));
+    }
+
+    #[test]
+    fn host_policy_serves_loopback_names_and_allowed_hosts_only() {
+        let loopback = HostPolicy::new(true, &["Web:8080".to_owned()]);
+        for ok in [
+            "localhost",
+            "localhost:9339",
+            "LOCALHOST.",
+            "app.localhost:3000",
+            "127.0.0.1:9339",
+            "127.1.2.3",
+            "[::1]:9339",
+            "[::1]",
+            "web",
+            "web:9339",
+        ] {
+            assert!(loopback.allows(ok), "{ok}");
+        }
+        for refused in [
+            "evil.example",
+            "evil.example:9339",
+            "127.0.0.1.evil.example",
+            "localhost.evil.example",
+            "evillocalhost",
+            "10.0.0.5:9339",
+            "[::2]:9339",
+            "",
+        ] {
+            assert!(!loopback.allows(refused), "{refused}");
+        }
+        assert!(HostPolicy::new(false, &[]).allows("evil.example"));
+        let named = HostPolicy::new(false, &["cognate".to_owned()]);
+        assert!(named.allows("cognate:9339") && named.allows("localhost"));
+        assert!(!named.allows("evil.example"));
     }
 
     #[test]

@@ -149,11 +149,15 @@ pub struct KmsEncryptor(pub Arc<Kms>);
 #[async_trait]
 impl CodeEncryptor for KmsEncryptor {
     async fn encrypt_code(&self, key_id: &str, pool_id: &str, plaintext: &str) -> Result<String> {
-        let key = self
-            .0
-            .ensure_key_for_arn(key_id)
-            .await
-            .map_err(|e| Error::internal(format!("KMS key {key_id}: {e}")))?;
+        let key = self.0.ensure_key_for_arn(key_id).await.map_err(|e| {
+            // A key that cannot be used is the pool's configuration, not a server fault
+            // (pools saved before KMSKeyID was validated may hold any string).
+            tracing::warn!(%key_id, error = %e, "the pool's KMSKeyID cannot be used");
+            Error::new(
+                cognate_core::ErrorKind::InvalidUserPoolConfigurationException,
+                format!("The KMS key {key_id} of the user pool's LambdaConfig cannot be used."),
+            )
+        })?;
         cognate_kms::encrypt_code(&self.0, &key.arn, pool_id, plaintext.as_bytes(), &SystemRandomSource)
             .await
             .map_err(|e| Error::internal(format!("encrypting a code: {e}")))

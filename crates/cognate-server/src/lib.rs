@@ -87,6 +87,10 @@ pub struct ServeOptions {
     /// Whether `GET /metrics` is served (and requests counted); `None`: in the development
     /// profile only.
     pub metrics: Option<bool>,
+    /// Names besides loopback ones that requests may carry in `Host` (`--allowed-host`). On a
+    /// loopback address only loopback names and these are served (DNS rebinding); elsewhere any
+    /// name is served when this is empty.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for ServeOptions {
@@ -113,6 +117,7 @@ impl Default for ServeOptions {
             quotas: None,
             limits: Limits::default(),
             metrics: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -266,21 +271,41 @@ fn write_private(path: &std::path::Path, data: &[u8]) -> anyhow::Result<()> {
 
 /// Opens the configured storage and finds the master key that goes with it.
 async fn open_store(storage: &Storage, random: &dyn Random) -> anyhow::Result<(Arc<dyn Store>, [u8; 32])> {
-    let sqlite = |path: &std::path::Path, dir: &std::path::Path| -> anyhow::Result<(Arc<dyn Store>, [u8; 32])> {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating data folder {}", dir.display()))?;
-        let store = SqliteStore::open(path).with_context(|| format!("opening {}", path.display()))?;
-        Ok((Arc::new(store), master_key(Some(dir), random)?))
-    };
+    // `own_dir`: the folder is Cognate's data folder (`--data`), made private even when it
+    // exists; the parent folder of a `sqlite://` file may be shared and is only created private.
+    let sqlite =
+        |path: &std::path::Path, dir: &std::path::Path, own_dir: bool| -> anyhow::Result<(Arc<dyn Store>, [u8; 32])> {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+                builder.mode(0o700);
+                if own_dir && let Ok(meta) = std::fs::metadata(dir) {
+                    let mode = meta.permissions().mode() & 0o7777;
+                    if meta.is_dir() && mode & 0o077 != 0 {
+                        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                            .with_context(|| format!("restricting data folder {}", dir.display()))?;
+                        tracing::info!("restricted data folder {} from mode {mode:04o} to 0700", dir.display());
+                    }
+                }
+            }
+            builder
+                .create(dir)
+                .with_context(|| format!("creating data folder {}", dir.display()))?;
+            let store = SqliteStore::open(path).with_context(|| format!("opening {}", path.display()))?;
+            Ok((Arc::new(store), master_key(Some(dir), random)?))
+        };
     match storage {
         Storage::Memory => Ok((Arc::new(SqliteStore::memory()?), master_key(None, random)?)),
-        Storage::Data(dir) => sqlite(&dir.join("cognate.db"), dir),
+        Storage::Data(dir) => sqlite(&dir.join("cognate.db"), dir, true),
         Storage::Database(url) if url.starts_with("sqlite://") => {
             let path = PathBuf::from(&url["sqlite://".len()..]);
             let dir = path
                 .parent()
                 .map(|p| p.to_path_buf())
                 .unwrap_or_else(|| PathBuf::from("."));
-            sqlite(&path, &dir)
+            sqlite(&path, &dir, false)
         }
         Storage::Database(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             let store: Arc<dyn Store> = Arc::new(
@@ -511,6 +536,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         functions: host
             .clone()
             .map(|h| (h, decls.functions.iter().map(|f| f.name.clone()).collect())),
+        hosts: http::HostPolicy::new(addr.ip().is_loopback(), &opts.allowed_hosts),
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(listen::serve(listener, app, opts.limits, stopped));

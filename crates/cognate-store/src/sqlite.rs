@@ -9,6 +9,39 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// Creates the database file with mode 0600 when absent and takes group and other access away
+/// from the database, `-wal` and `-shm` files that have it (logging each change).
+#[cfg(unix)]
+fn private_database_files(path: &Path) -> StoreResult<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(backend(format!("creating {}: {e}", path.display()))),
+    }
+    let mut files = vec![path.to_path_buf()];
+    for suffix in ["-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        files.push(name.into());
+    }
+    for file in files {
+        let Ok(meta) = std::fs::metadata(&file) else { continue };
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| backend(format!("restricting {}: {e}", file.display())))?;
+            tracing::info!("restricted {} from mode {mode:04o} to 0600", file.display());
+        }
+    }
+    Ok(())
+}
+
 const MIGRATIONS: &[&str] = &[r#"
 CREATE TABLE pools (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE clients (client_id TEXT PRIMARY KEY, pool_id TEXT NOT NULL, data TEXT NOT NULL);
@@ -83,7 +116,12 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file `path`.
+    /// On Unix the database is created readable by its owner only (SQLite gives the `-wal`
+    /// and `-shm` files the database's mode), and existing files readable by others are
+    /// tightened to 0600.
     pub fn open(path: &Path) -> StoreResult<Self> {
+        #[cfg(unix)]
+        private_database_files(path)?;
         let writer = Connection::open(path).map_err(backend)?;
         writer
             .execute_batch(

@@ -106,6 +106,16 @@ struct ServeArgs {
     stage: String,
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
+    /// A name requests may carry in their Host header besides loopback ones (repeatable; e.g. a
+    /// docker-compose service name). On a loopback --host only loopback names and these are
+    /// served (DNS rebinding); elsewhere, any name unless this is given.
+    #[arg(
+        long = "allowed-host",
+        value_name = "NAME",
+        env = "COGNATE_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    allowed_host: Vec<String>,
     #[arg(long, env = "COGNATE_PORT", default_value_t = 9339)]
     port: u16,
     /// Keep data in a SQLite database in this folder.
@@ -285,6 +295,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         sms_webhook: args.sms_webhook,
         access_keys: args.access_keys,
         host: args.host,
+        allowed_hosts: args.allowed_host,
         port: args.port,
         storage,
         issuer_base: args

@@ -2,8 +2,12 @@
 //! SIGKILL, config paths), `validate` and `package`, the README's quick starts, and Terraform.
 #[path = "cli/config_paths.rs"]
 mod config_paths;
+#[path = "cli/hosts.rs"]
+mod hosts;
 #[path = "cli/hygiene.rs"]
 mod hygiene;
+#[path = "cli/log_scan.rs"]
+mod log_scan;
 #[path = "cli/production.rs"]
 mod production;
 #[path = "cli/quickstart.rs"]
@@ -441,7 +445,7 @@ fn production_profile_delivers_email_and_sms() {
     let mut s = TcpStream::connect(&addr).unwrap();
     write!(
         s,
-        "GET /_cognate/messages HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        "GET /_cognate/messages HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut raw = String::new();

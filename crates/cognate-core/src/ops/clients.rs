@@ -289,7 +289,7 @@ impl Cognito {
             modified_ms: now,
             settings,
         };
-        self.store.put_client(&client).await?;
+        self.put_client(&client).await?;
         Ok(json!({ "UserPoolClient": describe(&client) }))
     }
 
@@ -313,7 +313,7 @@ impl Cognito {
         apply_defaults(&mut settings);
         client.settings = settings;
         client.modified_ms = self.now_ms();
-        self.store.put_client(&client).await?;
+        self.put_client(&client).await?;
         Ok(json!({ "UserPoolClient": describe(&client) }))
     }
 

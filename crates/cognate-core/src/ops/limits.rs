@@ -8,7 +8,7 @@
 //! node: several nodes sharing one PostgreSQL database each serialise their own requests only.
 use crate::error::{Error, ErrorKind, Result};
 use crate::locks::KeyGuard;
-use crate::messages::{Channel, code_digest, delivery_details};
+use crate::messages::{Channel, delivery_details};
 use crate::model::*;
 use crate::service::Cognito;
 use crate::store::StoreError;
@@ -314,7 +314,8 @@ impl Cognito {
             return Err(expired_code());
         };
         let pending = &user.codes[idx];
-        if !cognate_crypto::ct_eq(code_digest(given).as_bytes(), pending.digest.as_bytes()) {
+        let digest = self.code_digest(&user.pool_id, &user.username, &purpose_label(purpose), given);
+        if !cognate_crypto::ct_eq(digest.as_bytes(), pending.digest.as_bytes()) {
             return Err(code_mismatch());
         }
         if pending.expires_ms < self.now_ms() {

@@ -8,7 +8,7 @@
 //! replacement between association and verification, the last accepted TOTP step (a code is
 //! accepted once per step), the enabled factors and the preferred one.
 use crate::error::{Error, ErrorKind, Result};
-use crate::messages::{Channel, MessageKind, Outgoing, code_digest, mask_destination};
+use crate::messages::{Channel, MessageKind, Outgoing, mask_destination};
 use crate::model::*;
 use crate::request::Request;
 use crate::rng::RandomExt;
@@ -19,6 +19,9 @@ use base64::engine::general_purpose::STANDARD;
 use cognate_crypto::totp;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
+
+/// The purpose an SMS or email MFA code is bound to in its stored MAC.
+const MFA_CODE_PURPOSE: &str = "Authentication";
 
 const TOTP_SECRET: &str = "mfa_totp_secret";
 const TOTP_PENDING: &str = "mfa_totp_pending";
@@ -340,7 +343,8 @@ impl Cognito {
                 client_metadata,
             };
             self.send_message(pool, user, out, ctx).await?;
-            data.insert("code".into(), json!(code_digest(&code)));
+            let digest = self.code_digest(&pool.id, &user.username, MFA_CODE_PURPOSE, &code);
+            data.insert("code".into(), json!(digest));
             let medium = if channel == Channel::Sms { "SMS" } else { "EMAIL" };
             params.insert("CODE_DELIVERY_DELIVERY_MEDIUM".into(), json!(medium));
             params.insert(
@@ -419,7 +423,8 @@ impl Cognito {
             }
             Factor::Sms | Factor::Email => {
                 let expected = session.data.get("code").and_then(Value::as_str).unwrap_or_default();
-                if !cognate_crypto::ct_eq(code_digest(code).as_bytes(), expected.as_bytes()) {
+                let digest = self.code_digest(&session.pool_id, &session.username, MFA_CODE_PURPOSE, code);
+                if !cognate_crypto::ct_eq(digest.as_bytes(), expected.as_bytes()) {
                     return self
                         .wrong_answer(
                             session,

@@ -230,6 +230,46 @@ const CREATE_ONLY_SETTINGS: &[&str] = &["AliasAttributes", "UsernameAttributes",
 /// without UserAttributeUpdateSettings changes nothing (only an empty list turns it off).
 const KEPT_WHEN_OMITTED: &[&str] = &["MfaConfiguration", "UserAttributeUpdateSettings"];
 
+/// The API model's `ArnType`: 20 to 2048 characters matching
+/// `arn:[\w+=/,.@-]+:[\w+=/,.@-]+:([\w+=/,.@-]*)?:[0-9]+:[\w+=/,.@-]+(:[\w+=/,.@-]+)?(:[\w+=/,.@-]+)?`.
+pub(crate) const ARN_PATTERN: &str =
+    "arn:[\\w+=/,.@-]+:[\\w+=/,.@-]+:([\\w+=/,.@-]*)?:[0-9]+:[\\w+=/,.@-]+(:[\\w+=/,.@-]+)?(:[\\w+=/,.@-]+)?";
+
+/// Whether `s` matches [`ARN_PATTERN`] (as a whole). `:` is outside the character class, so
+/// the parts are the `:`-separated fields: "arn", two non-empty, one possibly empty, an account
+/// of digits, then one to three non-empty.
+pub(crate) fn is_arn(s: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || "_+=/,.@-".contains(c);
+    let parts: Vec<&str> = s.split(':').collect();
+    (6..=8).contains(&parts.len())
+        && parts[0] == "arn"
+        && parts
+            .iter()
+            .enumerate()
+            .skip(1)
+            .all(|(i, p)| (i == 3 || !p.is_empty()) && p.chars().all(word))
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+}
+
+/// An `ArnType` member: AWS's validation errors for its length and pattern.
+pub(crate) fn check_arn(member: &str, value: &str) -> Result<()> {
+    let mut failed = Vec::new();
+    let len = value.chars().count();
+    if len < 20 {
+        failed.push("Member must have length greater than or equal to 20".to_owned());
+    } else if len > 2048 {
+        failed.push("Member must have length less than or equal to 2048".to_owned());
+    }
+    if !is_arn(value) {
+        failed.push(format!("Member must satisfy regular expression pattern: {ARN_PATTERN}"));
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::constraints(member, value, &failed))
+    }
+}
+
 fn check_lambda_config(lc: &Value) -> Result<()> {
     let Some(m) = lc.as_object() else { return Ok(()) };
     for (key, v) in m {
@@ -245,10 +285,13 @@ fn check_lambda_config(lc: &Value) -> Result<()> {
             | "PreTokenGeneration"
             | "UserMigration"
             | "KMSKeyID" => {
-                if !v.is_string() {
+                let Some(s) = v.as_str() else {
                     return Err(Error::invalid_parameter(format!(
                         "Invalid value for LambdaConfig.{key}"
                     )));
+                };
+                if key == "KMSKeyID" {
+                    check_arn("lambdaConfig.kMSKeyID", s)?;
                 }
             }
             "PreTokenGenerationConfig" | "CustomSMSSender" | "CustomEmailSender" | "InboundFederation" => {

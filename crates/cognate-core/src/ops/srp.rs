@@ -13,6 +13,9 @@ use cognate_crypto::srp;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
+/// How far a PASSWORD_VERIFIER `TIMESTAMP` may be from the server's clock, either way.
+const SRP_TIMESTAMP_WINDOW_MS: i64 = 15 * 60 * 1000;
+
 const VERIFIER_KEY: &str = "srp_verifier";
 
 impl Cognito {
@@ -199,6 +202,16 @@ impl Cognito {
             .and_then(Value::as_str)
             .unwrap_or_default();
         if !cognate_crypto::ct_eq(block.as_bytes(), expected_block.as_bytes()) {
+            return Err(Error::not_authorized("Incorrect username or password."));
+        }
+        // The signed TIMESTAMP must be close to the server's time, so that a captured claim
+        // cannot be replayed later. AWS's exact window and answer are not documented; the
+        // window is generous for client clock skew and the answer is the wrong-password one.
+        let fresh = srp::parse_timestamp(timestamp).is_some_and(|t| {
+            let claimed_ms = i64::try_from(t).unwrap_or(i64::MAX).saturating_mul(1000);
+            (claimed_ms - self.now_ms()).abs() <= SRP_TIMESTAMP_WINDOW_MS
+        });
+        if !fresh {
             return Err(Error::not_authorized("Incorrect username or password."));
         }
         let verifier = self

@@ -928,3 +928,71 @@ async fn terraform_client_round_trip() {
     assert_eq!(settings_of(&described), as_described(&update, always_reported()));
     assert_eq!(described["ClientSecret"], secret);
 }
+
+#[tokio::test]
+async fn client_secret_is_sealed_at_rest() {
+    let c = Cognate::start().await;
+    let pool = c.create_pool("sealed").await;
+    let (client_id, secret) = c.create_client(&pool.pool_id, "confidential", true).await;
+    let secret = secret.expect("GenerateSecret returns ClientSecret");
+    let store = c.server().service().store().clone();
+    let stored_text = |client: &cognate_core::model::AppClient| serde_json::to_string(client).unwrap();
+
+    let stored = store.get_client(&client_id).await.unwrap().expect("stored client");
+    assert!(stored.secret.is_some(), "the stored client still has a (sealed) secret");
+    assert!(
+        !stored_text(&stored).contains(&secret),
+        "the stored client record holds the secret in clear"
+    );
+
+    let describe = || async {
+        c.idp
+            .describe_user_pool_client()
+            .user_pool_id(&pool.pool_id)
+            .client_id(&client_id)
+            .send()
+            .await
+            .unwrap()
+            .user_pool_client()
+            .unwrap()
+            .client_secret()
+            .map(str::to_owned)
+    };
+    let sign_up = |name: &'static str| {
+        c.idp
+            .sign_up()
+            .client_id(&client_id)
+            .username(name)
+            .password(PASSWORD)
+            .secret_hash(secret_hash(&secret, name, &client_id))
+            .user_attributes(attr("email", &format!("{name}@example.com")))
+            .send()
+    };
+    assert_eq!(describe().await.as_deref(), Some(secret.as_str()));
+    sign_up("sealed")
+        .await
+        .expect("SECRET_HASH checked against the sealed secret");
+
+    // A client stored before secrets were sealed (secret in clear) keeps working…
+    let mut legacy = stored.clone();
+    legacy.secret = Some(secret.clone());
+    store.put_client(&legacy).await.unwrap();
+    assert_eq!(describe().await.as_deref(), Some(secret.as_str()));
+    sign_up("legacy")
+        .await
+        .expect("SECRET_HASH checked against a secret in clear");
+
+    // …and is sealed the next time it is saved.
+    c.idp
+        .update_user_pool_client()
+        .user_pool_id(&pool.pool_id)
+        .client_id(&client_id)
+        .client_name("confidential")
+        .send()
+        .await
+        .unwrap();
+    let resealed = store.get_client(&client_id).await.unwrap().unwrap();
+    assert!(resealed.secret.is_some());
+    assert!(!stored_text(&resealed).contains(&secret));
+    assert_eq!(describe().await.as_deref(), Some(secret.as_str()));
+}

@@ -207,3 +207,46 @@ async fn any_credentials_are_accepted_in_dev_profile() {
         .await
         .expect("CreateUserPool with other credentials");
 }
+
+/// String members longer than the API model allows are refused with AWS's validation message.
+#[tokio::test]
+async fn overlong_members_are_refused() {
+    let c = Cognate::start().await;
+    let pool = c.create_pool("lengths").await;
+    let long = "a".repeat(1_000_000);
+    expect_err_msg(
+        c.idp
+            .sign_up()
+            .client_id(&pool.client_id)
+            .username(&long)
+            .password(PASSWORD)
+            .send()
+            .await,
+        "InvalidParameterException",
+        "1 validation error detected: Value at 'username' failed to satisfy constraint: Member must have length less than or equal to 128",
+    );
+    expect_err_msg(
+        c.idp
+            .sign_up()
+            .client_id(&pool.client_id)
+            .username("len")
+            .password(&long)
+            .send()
+            .await,
+        "InvalidParameterException",
+        "1 validation error detected: Value at 'password' failed to satisfy constraint: Member must have length less than or equal to 256",
+    );
+    let name = "g".repeat(129);
+    expect_err_msg(
+        c.idp
+            .create_group()
+            .user_pool_id(&pool.pool_id)
+            .group_name(&name)
+            .send()
+            .await,
+        "InvalidParameterException",
+        &format!(
+            "1 validation error detected: Value '{name}' at 'groupName' failed to satisfy constraint: Member must have length less than or equal to 128"
+        ),
+    );
+}

@@ -56,6 +56,17 @@ async fn state_survives_restart() {
         .unwrap();
     c.shutdown().await;
 
+    // The client secret is sealed at rest: the database files do not hold it.
+    let secret_text = secret.clone().expect("client secret");
+    for f in database_files(dir.path()) {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            !bytes.windows(secret_text.len()).any(|w| w == secret_text.as_bytes()),
+            "{} holds the client secret",
+            f.display()
+        );
+    }
+
     // Same directory, same port (so the issuer, which includes the port, is unchanged).
     let c = Cognate::start_with(data_options(dir.path(), port), None).await;
     assert_eq!(c.port(), port);
@@ -186,6 +197,22 @@ async fn pending_codes_survive_restart() {
     let code = c.last_code("bob@example.com").await;
     c.shutdown().await;
 
+    // The code is not stored as a plain SHA-256 digest (which 10^6 guesses reverse).
+    let plain: String = cognate_crypto::sha256(code.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let files = database_files(dir.path());
+    assert!(!files.is_empty());
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            !bytes.windows(plain.len()).any(|w| w == plain.as_bytes()),
+            "{} holds the SHA-256 of the code",
+            f.display()
+        );
+    }
+
     let c = Cognate::start_with(data_options(dir.path(), port), None).await;
     c.idp
         .confirm_sign_up()
@@ -196,4 +223,58 @@ async fn pending_codes_survive_restart() {
         .await
         .expect("ConfirmSignUp with a code issued before the restart");
     c.sign_in(&pool, "bob", PASSWORD).await;
+}
+
+/// The mode bits of a file or folder (without the type bits).
+#[cfg(unix)]
+fn mode_of(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+/// The database files of a data folder that exist now.
+fn database_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    ["cognate.db", "cognate.db-wal", "cognate.db-shm"]
+        .iter()
+        .map(|f| dir.join(f))
+        .filter(|p| p.exists())
+        .collect()
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn data_folder_and_database_are_private() {
+    let parent = tempfile::tempdir().expect("tempdir");
+    let dir = parent.path().join("data");
+    let c = Cognate::start_with(data_options(&dir, 0), None).await;
+    let port = c.port();
+    c.create_pool("private").await;
+    // While the server runs, the WAL and shared-memory files exist too.
+    let files = database_files(&dir);
+    assert!(files.len() >= 2, "database and WAL files: {files:?}");
+    assert_eq!(mode_of(&dir), 0o700, "a new data folder is private");
+    for f in &files {
+        assert_eq!(mode_of(f), 0o600, "{} is private", f.display());
+    }
+    c.shutdown().await;
+
+    // A folder and files left readable by others (an older version) are tightened at start.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for f in database_files(&dir) {
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let c = Cognate::start_with(data_options(&dir, port), None).await;
+    c.create_pool("still private").await;
+    assert_eq!(mode_of(&dir), 0o700, "an existing data folder is tightened");
+    let files = database_files(&dir);
+    assert!(!files.is_empty());
+    for f in &files {
+        assert_eq!(mode_of(f), 0o600, "{} is tightened", f.display());
+    }
+    c.shutdown().await;
 }

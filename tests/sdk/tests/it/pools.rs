@@ -983,3 +983,102 @@ async fn username_configuration_needs_case_sensitive() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn kms_key_id_must_be_an_arn() {
+    let c = Cognate::start().await;
+    let pattern =
+        "arn:[\\w+=/,.@-]+:[\\w+=/,.@-]+:([\\w+=/,.@-]*)?:[0-9]+:[\\w+=/,.@-]+(:[\\w+=/,.@-]+)?(:[\\w+=/,.@-]+)?";
+    let lambda_config = |key: &str| LambdaConfigType::builder().kms_key_id(key).build();
+    // Too short and not an ARN: both constraints are reported.
+    expect_err_msg(
+        c.idp
+            .create_user_pool()
+            .pool_name("kms")
+            .lambda_config(lambda_config("a b"))
+            .send()
+            .await,
+        "InvalidParameterException",
+        &format!(
+            "2 validation errors detected: Value 'a b' at 'lambdaConfig.kMSKeyID' failed to satisfy constraint: \
+             Member must have length greater than or equal to 20; Value 'a b' at 'lambdaConfig.kMSKeyID' failed to \
+             satisfy constraint: Member must satisfy regular expression pattern: {pattern}"
+        ),
+    );
+    let long_enough = "not an arn at all, but long";
+    expect_err_msg(
+        c.idp
+            .create_user_pool()
+            .pool_name("kms")
+            .lambda_config(lambda_config(long_enough))
+            .send()
+            .await,
+        "InvalidParameterException",
+        &format!(
+            "1 validation error detected: Value '{long_enough}' at 'lambdaConfig.kMSKeyID' failed to satisfy \
+             constraint: Member must satisfy regular expression pattern: {pattern}"
+        ),
+    );
+    let pool = c.create_pool("kms").await;
+    expect_err(
+        c.idp
+            .update_user_pool()
+            .user_pool_id(&pool.pool_id)
+            .lambda_config(lambda_config("a b"))
+            .send()
+            .await,
+        "InvalidParameterException",
+    );
+    let arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    c.idp
+        .update_user_pool()
+        .user_pool_id(&pool.pool_id)
+        .lambda_config(lambda_config(arn))
+        .send()
+        .await
+        .expect("a key ARN is accepted");
+}
+
+/// A pool saved before KMSKeyID was validated may hold a key that cannot be used: sending a
+/// code through its custom sender is refused as a configuration error, not a 500.
+#[tokio::test]
+async fn unusable_kms_key_is_a_configuration_error() {
+    let c = Cognate::start().await;
+    let created = c
+        .call(
+            "CreateUserPool",
+            serde_json::json!({
+                "PoolName": "bad-key",
+                "AutoVerifiedAttributes": ["email"],
+                "LambdaConfig": {
+                    "CustomEmailSender": {
+                        "LambdaArn": "arn:aws:lambda:us-east-1:123456789012:function:sender",
+                        "LambdaVersion": "V1_0"
+                    },
+                    "KMSKeyID": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+                }
+            }),
+        )
+        .await;
+    let pool_id = created["UserPool"]["Id"].as_str().unwrap().to_owned();
+    let store = c.server().service().store().clone();
+    let mut pool = store.get_pool(&pool_id).await.unwrap().unwrap();
+    pool.settings
+        .get_mut("LambdaConfig")
+        .and_then(|l| l.as_object_mut())
+        .unwrap()
+        .insert("KMSKeyID".into(), serde_json::json!("a b"));
+    store.update_pool(&pool).await.unwrap();
+    let (client_id, _) = c.create_client(&pool_id, "app", false).await;
+    expect_err(
+        c.idp
+            .sign_up()
+            .client_id(&client_id)
+            .username("kim")
+            .password(PASSWORD)
+            .user_attributes(attr("email", "kim@example.com"))
+            .send()
+            .await,
+        "InvalidUserPoolConfigurationException",
+    );
+}

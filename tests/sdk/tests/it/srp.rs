@@ -157,3 +157,22 @@ async fn srp_failures_count_towards_the_lockout() {
         .await
         .expect("SRP after the lockout");
 }
+
+/// The client signs TIMESTAMP with its own (real) clock; a server clock an hour ahead makes
+/// that TIMESTAMP stale, and the claim is refused although the password is right.
+#[tokio::test]
+async fn stale_timestamp_is_refused() {
+    let c = Cognate::start_with_clock().await;
+    let pool = c.create_pool("srp-time").await;
+    let client_id = client_with(&c, &pool.pool_id, false).await;
+    c.admin_user(&pool, "tess", "tess@example.com").await;
+    srp_sign_in(&c, &pool.pool_id, &client_id, "tess", PASSWORD)
+        .await
+        .expect("SRP sign-in with a current TIMESTAMP");
+    c.advance(std::time::Duration::from_secs(3600));
+    let err = srp_sign_in(&c, &pool.pool_id, &client_id, "tess", PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "NotAuthorizedException");
+    assert_eq!(err.message.as_deref(), Some("Incorrect username or password."));
+}
