@@ -22,10 +22,6 @@ pub struct Signer {
     pub region: String,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// `YYYYMMDDTHHMMSSZ` of a Unix time (UTC).
 fn amz_date(unix: u64) -> String {
     let (days, secs) = (unix / 86_400, unix % 86_400);
@@ -51,7 +47,7 @@ impl Signer {
     /// The `Authorization` and `x-amz-date` headers of a `POST /` with these headers and body,
     /// signed for service `cognito-idp` at Unix time `now`.
     pub fn sign(&self, host: &str, target: &str, body: &[u8], now: u64) -> (String, String) {
-        use cognate_crypto::{hmac_sha256, sha256};
+        use cognate_crypto::{hex, hmac_sha256, sha256};
         let date_time = amz_date(now);
         let date = &date_time[..8];
         let signed_headers = "content-type;host;x-amz-date;x-amz-target";

@@ -176,10 +176,7 @@ impl Cognito {
             parts.push(len);
             parts.push(part.as_bytes());
         }
-        cognate_crypto::hmac_sha256(&self.code_key, &parts)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        cognate_crypto::hex(&cognate_crypto::hmac_sha256(&self.code_key, &parts))
     }
 
     /// A fresh 6-digit code for `purpose`, stored on the user as a keyed digest (replacing any

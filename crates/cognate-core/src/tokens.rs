@@ -464,10 +464,7 @@ impl Cognito {
 }
 
 pub fn refresh_digest(token: &str) -> String {
-    cognate_crypto::sha256(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    cognate_crypto::hex(&cognate_crypto::sha256(token.as_bytes()))
 }
 
 /// The pool named by the issuer (`…/POOL_ID`) of a JWT, read without verifying it: enough to

@@ -1204,7 +1204,7 @@ async fn apply_stack(
         };
         attached_now.insert(id.clone());
         applied.pool_ids.insert(e.name.clone(), id.clone());
-        let fingerprint = hex(&cognate_crypto::sha256(
+        let fingerprint = cognate_crypto::hex(&cognate_crypto::sha256(
             serde_json::to_string(&json!([e.name, desired]))?.as_bytes(),
         ));
         let prev = state.existing.get(&id).cloned();
@@ -1258,10 +1258,6 @@ async fn apply_stack(
         }
     }
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The function ARN of a LambdaConfig entry (a plain ARN or a sender's `LambdaArn`).

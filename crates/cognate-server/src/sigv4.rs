@@ -4,8 +4,8 @@
 //! request as received (canonical request, credential scope, HMAC-SHA256 key chain) and compared
 //! in constant time; the tests check it against the AWS SDK's and the AWS CLI's signatures.
 use crate::access_keys::{AccessKey, AccessKeys};
-use aws_lc_rs::hmac;
 use axum::http::{HeaderMap, StatusCode};
+use cognate_crypto::{hex, hmac_sha256};
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -167,9 +167,9 @@ pub fn verify(req: &SignedRequest, expect: &Expectation, keys: &AccessKeys) -> R
     let signing_key = [scope_date, region, service, "aws4_request"]
         .iter()
         .fold(format!("AWS4{}", key.secret()).into_bytes(), |k, part| {
-            hmac_sha256(&k, part.as_bytes())
+            hmac_sha256(&k, &[part.as_bytes()]).to_vec()
         });
-    let expected = hex(&hmac_sha256(&signing_key, string_to_sign.as_bytes()));
+    let expected = hex(&hmac_sha256(&signing_key, &[string_to_sign.as_bytes()]));
     if cognate_crypto::ct_eq(expected.as_bytes(), parsed.signature.to_ascii_lowercase().as_bytes()) {
         Ok(key)
     } else {
@@ -314,19 +314,6 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
-    hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data)
-        .as_ref()
-        .to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 /// `YYYYMMDDTHHMMSSZ` → seconds since the Unix epoch.
