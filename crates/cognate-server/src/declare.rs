@@ -28,6 +28,7 @@
 //! back). Without `forceDeploy`, an unchanged config leaves the pool untouched.
 use anyhow::{Context, anyhow, bail};
 use cognate_config::{EvalContext, Project};
+use cognate_core::ops::Input;
 use cognate_core::request::Request;
 use cognate_core::{CallContext, Cognito};
 use cognate_functions::{FunctionDef, FunctionTarget, ProcessSpec, RemoteSpec};
@@ -792,8 +793,11 @@ fn pool_props(logical_id: &str, props: &Value) -> PoolProps {
 // Applying
 // ------------------------------------------------------------------------------------------
 
-fn req(v: Value) -> anyhow::Result<Request> {
-    Request::from_value(v).map_err(|e| anyhow!("{e}"))
+/// An operation's typed input from a JSON body (CloudFormation properties have the API's
+/// shape), validated as the API validates it.
+fn req<I: Input>(v: Value) -> anyhow::Result<I> {
+    let request = Request::from_value(v).map_err(|e| anyhow!("{e}"))?;
+    I::decode(&request).map_err(|e| anyhow!("{e}"))
 }
 
 async fn find_pool_by_name(service: &Cognito, name: &str) -> anyhow::Result<Option<String>> {
@@ -1351,9 +1355,9 @@ async fn apply_resource(
                 .await
                 .is_ok();
             if exists {
-                service.update_group(Request(r)).await?;
+                service.update_group(req(Value::Object(r))?).await?;
             } else {
-                service.create_group(Request(r)).await?;
+                service.create_group(req(Value::Object(r))?).await?;
                 tracing::info!(group = %name, pool = %pool_id, "group created");
             }
             physical.set(lid, name.clone(), &[]);

@@ -1,4 +1,10 @@
-//! One method per Cognito operation, and the table that dispatches `X-Amz-Target` names.
+//! Every Cognito operation: the dispatch table from `X-Amz-Target` names to the file and method
+//! that answer it, and the typed boundary between the JSON wire and the domain.
+//!
+//! Each operation is a method on [`Cognito`] that takes a typed `…Input` and returns a typed
+//! `…Output` (both beside the method, in the file the table names). [`Input::decode`] reads an
+//! input from its JSON request with AWS's validation messages; outputs serialise to the JSON
+//! Cognito answers. Rust callers build inputs directly and never touch JSON.
 pub mod admin;
 pub mod auth;
 pub mod clients;
@@ -9,20 +15,56 @@ pub mod mfa;
 pub mod migration;
 pub mod pools;
 pub mod srp;
+pub mod types;
 pub mod users;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::request::Request;
 use crate::service::{CallContext, Cognito};
+use serde::Serialize;
 use serde_json::Value;
 
+/// An operation's input, read from its JSON request. Decoding checks what AWS's request
+/// validation checks (required members, types, lengths, patterns) with AWS's messages, before
+/// the operation looks anything up.
+pub trait Input: Sized {
+    fn decode(req: &Request) -> Result<Self>;
+}
+
+/// Operations not yet given types take the request as it came.
+impl Input for Request {
+    fn decode(req: &Request) -> Result<Self> {
+        Ok(req.clone())
+    }
+}
+
+/// An operation without output members answers `{}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Empty {}
+
+/// Decodes the input, runs the operation and encodes its output.
+async fn typed<I, O, F>(req: &Request, operation: impl FnOnce(I) -> F) -> Result<Value>
+where
+    I: Input,
+    O: Serialize,
+    F: Future<Output = Result<O>>,
+{
+    let output = operation(I::decode(req)?).await?;
+    serde_json::to_value(output).map_err(Error::internal)
+}
+
 macro_rules! operations {
-    ($( $name:literal => $method:ident $( ($ctx:ident) )? ),* $(,)?) => {
+    ($( $name:literal => $method:ident $( ($ctx:ident) )? in $file:literal ),* $(,)?) => {
         /// Every operation Cognate answers, by its Cognito name.
         pub const OPERATIONS: &[&str] = &[$($name),*];
 
+        /// Where each operation lives: (name, file under `crates/cognate-core/src/ops/`, method).
+        pub const OPERATION_SOURCES: &[(&str, &str, &str)] = &[
+            $(($name, $file, stringify!($method))),*
+        ];
+
         impl Cognito {
-            /// Runs the operation `name`; `None` when Cognate does not know it.
+            /// Runs the operation `name` on a JSON request; `None` when Cognate does not know it.
             pub async fn call(&self, name: &str, body: Value, ctx: &CallContext) -> Option<Result<Value>> {
                 let req = match Request::from_value(body) {
                     Ok(r) => r,
@@ -41,71 +83,75 @@ macro_rules! operations {
             }
         }
     };
-    (@call $s:ident, $method:ident, $req:ident, $c:ident, ctx) => { $s.$method($req, $c).await };
-    (@call $s:ident, $method:ident, $req:ident, $c:ident) => { $s.$method($req).await };
+    (@call $s:ident, $method:ident, $req:ident, $c:ident, ctx) => {
+        typed(&$req, |input| $s.$method(input, $c)).await
+    };
+    (@call $s:ident, $method:ident, $req:ident, $c:ident) => {
+        typed(&$req, |input| $s.$method(input)).await
+    };
 }
 
 operations! {
-    "CreateUserPool" => create_user_pool,
-    "DescribeUserPool" => describe_user_pool,
-    "UpdateUserPool" => update_user_pool,
-    "DeleteUserPool" => delete_user_pool,
-    "ListUserPools" => list_user_pools,
-    "AddCustomAttributes" => add_custom_attributes,
-    "GetUserPoolMfaConfig" => get_user_pool_mfa_config,
-    "SetUserPoolMfaConfig" => set_user_pool_mfa_config,
-    "TagResource" => tag_resource,
-    "UntagResource" => untag_resource,
-    "ListTagsForResource" => list_tags_for_resource,
-    "CreateUserPoolClient" => create_user_pool_client,
-    "DescribeUserPoolClient" => describe_user_pool_client,
-    "UpdateUserPoolClient" => update_user_pool_client,
-    "DeleteUserPoolClient" => delete_user_pool_client,
-    "ListUserPoolClients" => list_user_pool_clients,
-    "SignUp" => sign_up(ctx),
-    "ConfirmSignUp" => confirm_sign_up(ctx),
-    "ResendConfirmationCode" => resend_confirmation_code(ctx),
-    "ForgotPassword" => forgot_password(ctx),
-    "ConfirmForgotPassword" => confirm_forgot_password(ctx),
-    "ChangePassword" => change_password,
-    "GetUser" => get_user,
-    "UpdateUserAttributes" => update_user_attributes(ctx),
-    "DeleteUserAttributes" => delete_user_attributes,
-    "DeleteUser" => delete_user,
-    "GetUserAttributeVerificationCode" => get_user_attribute_verification_code(ctx),
-    "VerifyUserAttribute" => verify_user_attribute,
-    "GlobalSignOut" => global_sign_out,
-    "RevokeToken" => revoke_token,
-    "AdminCreateUser" => admin_create_user(ctx),
-    "AdminGetUser" => admin_get_user,
-    "AdminDeleteUser" => admin_delete_user,
-    "AdminEnableUser" => admin_enable_user,
-    "AdminDisableUser" => admin_disable_user,
-    "AdminConfirmSignUp" => admin_confirm_sign_up(ctx),
-    "AdminSetUserPassword" => admin_set_user_password,
-    "AdminResetUserPassword" => admin_reset_user_password(ctx),
-    "AdminUpdateUserAttributes" => admin_update_user_attributes(ctx),
-    "AdminDeleteUserAttributes" => admin_delete_user_attributes,
-    "AdminUserGlobalSignOut" => admin_user_global_sign_out,
-    "ListUsers" => list_users,
-    "CreateGroup" => create_group,
-    "GetGroup" => get_group,
-    "UpdateGroup" => update_group,
-    "DeleteGroup" => delete_group,
-    "ListGroups" => list_groups,
-    "ListUsersInGroup" => list_users_in_group,
-    "AdminAddUserToGroup" => admin_add_user_to_group,
-    "AdminRemoveUserFromGroup" => admin_remove_user_from_group,
-    "AdminListGroupsForUser" => admin_list_groups_for_user,
-    "InitiateAuth" => initiate_auth(ctx),
-    "AdminInitiateAuth" => admin_initiate_auth(ctx),
-    "GetTokensFromRefreshToken" => get_tokens_from_refresh_token(ctx),
-    "RespondToAuthChallenge" => respond_to_auth_challenge(ctx),
-    "AdminRespondToAuthChallenge" => admin_respond_to_auth_challenge(ctx),
-    "AssociateSoftwareToken" => associate_software_token,
-    "VerifySoftwareToken" => verify_software_token,
-    "SetUserMFAPreference" => set_user_mfa_preference,
-    "AdminSetUserMFAPreference" => admin_set_user_mfa_preference,
+    "CreateUserPool" => create_user_pool in "pools.rs",
+    "DescribeUserPool" => describe_user_pool in "pools.rs",
+    "UpdateUserPool" => update_user_pool in "pools.rs",
+    "DeleteUserPool" => delete_user_pool in "pools.rs",
+    "ListUserPools" => list_user_pools in "pools.rs",
+    "AddCustomAttributes" => add_custom_attributes in "pools.rs",
+    "GetUserPoolMfaConfig" => get_user_pool_mfa_config in "pools.rs",
+    "SetUserPoolMfaConfig" => set_user_pool_mfa_config in "pools.rs",
+    "TagResource" => tag_resource in "pools.rs",
+    "UntagResource" => untag_resource in "pools.rs",
+    "ListTagsForResource" => list_tags_for_resource in "pools.rs",
+    "CreateUserPoolClient" => create_user_pool_client in "clients.rs",
+    "DescribeUserPoolClient" => describe_user_pool_client in "clients.rs",
+    "UpdateUserPoolClient" => update_user_pool_client in "clients.rs",
+    "DeleteUserPoolClient" => delete_user_pool_client in "clients.rs",
+    "ListUserPoolClients" => list_user_pool_clients in "clients.rs",
+    "SignUp" => sign_up(ctx) in "users.rs",
+    "ConfirmSignUp" => confirm_sign_up(ctx) in "users.rs",
+    "ResendConfirmationCode" => resend_confirmation_code(ctx) in "users.rs",
+    "ForgotPassword" => forgot_password(ctx) in "users.rs",
+    "ConfirmForgotPassword" => confirm_forgot_password(ctx) in "users.rs",
+    "ChangePassword" => change_password in "users.rs",
+    "GetUser" => get_user in "users.rs",
+    "UpdateUserAttributes" => update_user_attributes(ctx) in "users.rs",
+    "DeleteUserAttributes" => delete_user_attributes in "users.rs",
+    "DeleteUser" => delete_user in "users.rs",
+    "GetUserAttributeVerificationCode" => get_user_attribute_verification_code(ctx) in "users.rs",
+    "VerifyUserAttribute" => verify_user_attribute in "users.rs",
+    "GlobalSignOut" => global_sign_out in "users.rs",
+    "RevokeToken" => revoke_token in "users.rs",
+    "AdminCreateUser" => admin_create_user(ctx) in "admin.rs",
+    "AdminGetUser" => admin_get_user in "admin.rs",
+    "AdminDeleteUser" => admin_delete_user in "admin.rs",
+    "AdminEnableUser" => admin_enable_user in "admin.rs",
+    "AdminDisableUser" => admin_disable_user in "admin.rs",
+    "AdminConfirmSignUp" => admin_confirm_sign_up(ctx) in "admin.rs",
+    "AdminSetUserPassword" => admin_set_user_password in "admin.rs",
+    "AdminResetUserPassword" => admin_reset_user_password(ctx) in "admin.rs",
+    "AdminUpdateUserAttributes" => admin_update_user_attributes(ctx) in "admin.rs",
+    "AdminDeleteUserAttributes" => admin_delete_user_attributes in "admin.rs",
+    "AdminUserGlobalSignOut" => admin_user_global_sign_out in "admin.rs",
+    "ListUsers" => list_users in "admin.rs",
+    "CreateGroup" => create_group in "groups.rs",
+    "GetGroup" => get_group in "groups.rs",
+    "UpdateGroup" => update_group in "groups.rs",
+    "DeleteGroup" => delete_group in "groups.rs",
+    "ListGroups" => list_groups in "groups.rs",
+    "ListUsersInGroup" => list_users_in_group in "groups.rs",
+    "AdminAddUserToGroup" => admin_add_user_to_group in "groups.rs",
+    "AdminRemoveUserFromGroup" => admin_remove_user_from_group in "groups.rs",
+    "AdminListGroupsForUser" => admin_list_groups_for_user in "groups.rs",
+    "InitiateAuth" => initiate_auth(ctx) in "auth.rs",
+    "AdminInitiateAuth" => admin_initiate_auth(ctx) in "auth.rs",
+    "GetTokensFromRefreshToken" => get_tokens_from_refresh_token(ctx) in "auth.rs",
+    "RespondToAuthChallenge" => respond_to_auth_challenge(ctx) in "auth.rs",
+    "AdminRespondToAuthChallenge" => admin_respond_to_auth_challenge(ctx) in "auth.rs",
+    "AssociateSoftwareToken" => associate_software_token in "mfa.rs",
+    "VerifySoftwareToken" => verify_software_token in "mfa.rs",
+    "SetUserMFAPreference" => set_user_mfa_preference in "mfa.rs",
+    "AdminSetUserMFAPreference" => admin_set_user_mfa_preference in "mfa.rs",
 }
 
 impl Cognito {
@@ -134,5 +180,22 @@ impl Cognito {
             String::new()
         };
         quotas.admit(name, member("ChallengeName"), &pool, self.now_ms())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The table names the file each operation's method is in, so a reader finds it in one hop.
+    #[test]
+    fn every_operation_lives_in_the_file_the_table_names() {
+        let ops = concat!(env!("CARGO_MANIFEST_DIR"), "/src/ops");
+        for (name, file, method) in super::OPERATION_SOURCES {
+            let source = std::fs::read_to_string(format!("{ops}/{file}"))
+                .unwrap_or_else(|e| panic!("{name}: cannot read ops/{file}: {e}"));
+            assert!(
+                source.contains(&format!("pub async fn {method}(")),
+                "{name}: ops/{file} has no `pub async fn {method}(`"
+            );
+        }
     }
 }
