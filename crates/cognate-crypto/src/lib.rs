@@ -1,5 +1,6 @@
 //! Cryptography for Cognate. No IO, no clocks, no global randomness: callers pass in
 //! time and random bytes so every operation is reproducible in tests.
+pub mod calendar;
 pub mod jwt;
 pub mod password;
 pub mod seal;
