@@ -7,6 +7,7 @@ pub mod seal;
 pub mod secret_hash;
 pub mod srp;
 pub mod totp;
+pub mod uuid;
 
 /// Constant-time equality for secrets (codes, hashes, signatures).
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
