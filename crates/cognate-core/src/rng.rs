@@ -43,18 +43,7 @@ pub trait RandomExt: Random {
 
     /// A version-4 UUID, as Cognito uses for `sub`.
     fn uuid_v4(&self) -> String {
-        let mut b: [u8; 16] = self.bytes();
-        b[6] = (b[6] & 0x0f) | 0x40;
-        b[8] = (b[8] & 0x3f) | 0x80;
-        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        format!(
-            "{}-{}-{}-{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..32]
-        )
+        cognate_crypto::uuid::format_v4(self.bytes())
     }
 }
 

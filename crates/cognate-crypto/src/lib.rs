@@ -1,11 +1,13 @@
 //! Cryptography for Cognate. No IO, no clocks, no global randomness: callers pass in
 //! time and random bytes so every operation is reproducible in tests.
+pub mod calendar;
 pub mod jwt;
 pub mod password;
 pub mod seal;
 pub mod secret_hash;
 pub mod srp;
 pub mod totp;
+pub mod uuid;
 
 /// Constant-time equality for secrets (codes, hashes, signatures).
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {

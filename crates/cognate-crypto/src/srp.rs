@@ -45,6 +45,8 @@ use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
 use crypto_bigint::{BoxedUint, Odd};
 use zeroize::Zeroizing;
 
+use crate::calendar;
+
 /// The RFC 5054 / RFC 3526 3072-bit safe prime `N` (big-endian hex).
 pub const N_HEX: &str = concat!(
     "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74",
@@ -653,29 +655,16 @@ const SECS_PER_DAY: u64 = 86_400;
 /// Largest supported instant: 9999-12-31 23:59:59 UTC.
 const MAX_EPOCH_SECS: u64 = 253_402_300_799;
 
-/// Days since 1970-01-01 for a proleptic Gregorian date (Hinnant's `days_from_civil`).
+/// Days since 1970-01-01; callers only pass dates from 1970 on.
 fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let days = calendar::days_from_civil(year as i64, month as i64, day as i64);
+    u64::try_from(days).unwrap_or(0)
 }
 
-/// Inverse of [`days_from_civil`]: `(year, month 1..=12, day 1..=31)`.
+/// `(year, month 1..=12, day 1..=31)` for a day count since 1970-01-01.
 fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
+    let (y, m, d) = calendar::civil_from_days(days as i64);
+    (y as u64, m as u64, d as u64)
 }
 
 fn days_in_month(year: u64, month: u64) -> u64 {

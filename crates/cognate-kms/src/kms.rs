@@ -263,17 +263,7 @@ fn valid_key_id(id: &str) -> bool {
 fn uuid_v4(rng: &dyn RandomSource) -> String {
     let mut b = [0u8; 16];
     rng.fill(&mut b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    cognate_crypto::uuid::format_v4(b)
 }
 
 fn check_alias_name(name: &str) -> Result<(), KmsError> {

@@ -5,6 +5,7 @@
 //! in constant time; the tests check it against the AWS SDK's and the AWS CLI's signatures.
 use crate::access_keys::{AccessKey, AccessKeys};
 use axum::http::{HeaderMap, StatusCode};
+use cognate_crypto::calendar::{civil_from_days, days_from_civil};
 use cognate_crypto::{hex, hmac_sha256};
 use std::fmt::Write;
 use std::sync::Arc;
@@ -344,28 +345,6 @@ fn amz_date(secs: i64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-// Howard Hinnant's civil-date algorithms.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
 }
 
 #[cfg(test)]
