@@ -179,7 +179,8 @@ impl Store for MemoryStore {
     async fn delete_user(&self, pool_id: &str, key: &str) -> StoreResult<()> {
         let mut t = self.lock();
         t.users.remove(&(pool_id.to_owned(), key.to_owned()));
-        t.members.retain(|(pool, _, member)| !(pool == pool_id && member == key));
+        t.members
+            .retain(|(pool, _, member)| !(pool == pool_id && member == key));
         Ok(())
     }
 
@@ -349,7 +350,11 @@ impl Store for MemoryStore {
     }
 
     async fn delete_secret(&self, scope: &str, name: &str) -> StoreResult<bool> {
-        Ok(self.lock().secrets.remove(&(scope.to_owned(), name.to_owned())).is_some())
+        Ok(self
+            .lock()
+            .secrets
+            .remove(&(scope.to_owned(), name.to_owned()))
+            .is_some())
     }
 
     async fn push_message(&self, message: &OutboxMessage) -> StoreResult<()> {

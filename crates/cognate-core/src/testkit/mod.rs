@@ -129,7 +129,10 @@ impl Kit {
             }
         }
         let out = self.ok("CreateUserPoolClient", body).await;
-        out["UserPoolClient"]["ClientId"].as_str().expect("client id").to_owned()
+        out["UserPoolClient"]["ClientId"]
+            .as_str()
+            .expect("client id")
+            .to_owned()
     }
 
     /// Creates a confirmed user with a permanent password and the given attributes.
@@ -155,12 +158,13 @@ impl Kit {
         .await;
     }
 
-    /// A pool, a client and a confirmed user `alice` with password [`PASSWORD`].
+    /// A pool that verifies emails, a client, and a confirmed user `alice` with a verified
+    /// `alice@example.com` and password [`PASSWORD`]; returns (pool id, client id).
     pub async fn pool_client_user(&self) -> (String, String) {
-        let pool = self.create_pool(json!({})).await;
+        let pool = self.create_pool(json!({"AutoVerifiedAttributes": ["email"]})).await;
         let client = self.create_client(&pool, json!({})).await;
-        self.create_user(&pool, "alice", PASSWORD, &[("email", "alice@example.com")])
-            .await;
+        let email = [("email", "alice@example.com"), ("email_verified", "true")];
+        self.create_user(&pool, "alice", PASSWORD, &email).await;
         (pool, client)
     }
 
