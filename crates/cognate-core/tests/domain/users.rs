@@ -1,4 +1,4 @@
-//! Users: ListUsers' filter syntax and pagination, and username uniqueness.
+//! Users: ListUsers' filter syntax, pagination and quota, username uniqueness, disabled users.
 use crate::err_text;
 use cognate_core::testkit::{Kit, PASSWORD, service};
 use serde_json::{Value, json};
@@ -134,4 +134,20 @@ async fn a_disabled_user_cannot_sign_in() {
     kit.sign_in(&client, "carol", PASSWORD)
         .await
         .expect("an enabled user signs in");
+}
+
+#[tokio::test]
+async fn list_users_is_rate_limited_by_its_quota_category() {
+    let mut quotas = cognate_core::quotas::QuotaSettings::default();
+    quotas.set_from_str("UserList=2").unwrap();
+    let kit = Kit::builder().quotas(quotas).build();
+    let pool = kit.create_pool(json!({})).await;
+    let list_all = json!({"UserPoolId": pool});
+    for _ in 0..2 {
+        kit.ok("ListUsers", list_all.clone()).await;
+    }
+    let r = kit.call("ListUsers", list_all.clone()).await;
+    assert_eq!(err_text(r), "TooManyRequestsException: Rate exceeded");
+    kit.clock.advance(std::time::Duration::from_secs(1));
+    kit.ok("ListUsers", list_all).await;
 }
