@@ -15,6 +15,8 @@ pub mod request;
 pub mod rng;
 pub mod service;
 pub mod store;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 pub mod tokens;
 pub mod triggers;
 

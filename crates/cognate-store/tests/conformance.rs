@@ -1,5 +1,6 @@
-//! One conformance suite, run against every backend: SQLite (file and in-memory) and
-//! PostgreSQL (a fresh schema per test on 127.0.0.1:5432, or COGNATE_TEST_POSTGRES_URL).
+//! One conformance suite, run against every backend: SQLite (file and in-memory),
+//! PostgreSQL (a fresh schema per test on 127.0.0.1:5432, or COGNATE_TEST_POSTGRES_URL), and
+//! the domain test kit's in-memory store, so the fake the domain tests use behaves like these.
 use cognate_core::model::*;
 use cognate_core::store::{Store, StoreError};
 use cognate_store::{PostgresStore, SqliteStore};
@@ -41,6 +42,14 @@ async fn sqlite_file() -> Backend {
 async fn sqlite_memory() -> Backend {
     Backend {
         store: Arc::new(SqliteStore::memory().unwrap()),
+        cleanup: None,
+        _dir: None,
+    }
+}
+
+async fn testkit_memory() -> Backend {
+    Backend {
+        store: Arc::new(cognate_core::testkit::MemoryStore::new()),
         cleanup: None,
         _dir: None,
     }
@@ -400,4 +409,4 @@ macro_rules! conformance {
     };
 }
 
-conformance!(sqlite_file, sqlite_memory, postgres);
+conformance!(sqlite_file, sqlite_memory, testkit_memory, postgres);
