@@ -455,23 +455,8 @@ impl App {
                 let name = unique_name(&mut used_names, &format!("{}-{}", pool.reference, trigger.name()));
                 let arn = format!("arn:aws:lambda:{}:{}:function:{name}", options.region, options.account);
                 options.functions.push(FunctionDef::new(name, target));
-                match trigger {
-                    Trigger::PreTokenGeneration | Trigger::PreTokenGenerationV2 | Trigger::PreTokenGenerationV3 => {
-                        lambda_config.insert("PreTokenGeneration".into(), json!(arn));
-                        lambda_config.insert(
-                            "PreTokenGenerationConfig".into(),
-                            json!({"LambdaArn": arn, "LambdaVersion": trigger.lambda_version()}),
-                        );
-                    }
-                    Trigger::CustomEmailSender | Trigger::CustomSmsSender => {
-                        lambda_config.insert(
-                            trigger.config_key().into(),
-                            json!({"LambdaArn": arn, "LambdaVersion": trigger.lambda_version()}),
-                        );
-                    }
-                    _ => {
-                        lambda_config.insert(trigger.config_key().into(), json!(arn));
-                    }
+                for (key, value) in trigger.lambda_config_members(&arn) {
+                    lambda_config.insert(key.into(), value);
                 }
             }
             if let Some(key) = pool.kms_key_id {

@@ -162,7 +162,10 @@ pub fn trigger_arn(pool: &UserPool, trigger: Trigger) -> Option<String> {
 
 /// Cognito's answer to a handler's output that is not an object with an object `response`.
 fn unrecognizable_output() -> Error {
-    Error::new(ErrorKind::InvalidLambdaResponseException, "Unrecognizable lambda output")
+    Error::new(
+        ErrorKind::InvalidLambdaResponseException,
+        "Unrecognizable lambda output",
+    )
 }
 
 impl Cognito {

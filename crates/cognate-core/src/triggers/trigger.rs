@@ -99,6 +99,27 @@ impl Trigger {
         }
     }
 
+    /// The `LambdaConfig` members that attach the function `arn` to this trigger. A
+    /// PreTokenGeneration function is written both ways (the legacy `PreTokenGeneration` ARN and
+    /// the versioned `PreTokenGenerationConfig`), as Cognito's own console does; the custom
+    /// senders are `{LambdaArn, LambdaVersion}` objects; every other trigger is a plain ARN.
+    pub fn lambda_config_members(self, arn: &str) -> Vec<(&'static str, serde_json::Value)> {
+        let versioned = |key| {
+            (
+                key,
+                serde_json::json!({"LambdaArn": arn, "LambdaVersion": self.lambda_version()}),
+            )
+        };
+        match self {
+            Self::PreTokenGeneration | Self::PreTokenGenerationV2 | Self::PreTokenGenerationV3 => vec![
+                ("PreTokenGeneration", serde_json::json!(arn)),
+                versioned("PreTokenGenerationConfig"),
+            ],
+            Self::CustomEmailSender | Self::CustomSmsSender => vec![versioned(self.config_key())],
+            _ => vec![(self.config_key(), serde_json::json!(arn))],
+        }
+    }
+
     /// The name Cognito uses in the trigger's error messages (`PreSignUp failed with error …`):
     /// the three PreTokenGeneration versions all report as `PreTokenGeneration`.
     pub fn error_name(self) -> &'static str {
@@ -121,8 +142,15 @@ impl Trigger {
     /// The `triggerSource` values Cognito sends this trigger with.
     pub fn trigger_sources(self) -> &'static [&'static str] {
         match self {
-            Self::PreSignUp => &["PreSignUp_SignUp", "PreSignUp_AdminCreateUser", "PreSignUp_ExternalProvider"],
-            Self::PostConfirmation => &["PostConfirmation_ConfirmSignUp", "PostConfirmation_ConfirmForgotPassword"],
+            Self::PreSignUp => &[
+                "PreSignUp_SignUp",
+                "PreSignUp_AdminCreateUser",
+                "PreSignUp_ExternalProvider",
+            ],
+            Self::PostConfirmation => &[
+                "PostConfirmation_ConfirmSignUp",
+                "PostConfirmation_ConfirmForgotPassword",
+            ],
             Self::PreAuthentication => &["PreAuthentication_Authentication"],
             Self::PostAuthentication => &["PostAuthentication_Authentication"],
             Self::DefineAuthChallenge => &["DefineAuthChallenge_Authentication"],
@@ -178,7 +206,9 @@ impl Trigger {
                 _ => Self::PreTokenGeneration,
             });
         }
-        lambda_config.get("PreTokenGeneration").map(|_| Self::PreTokenGeneration)
+        lambda_config
+            .get("PreTokenGeneration")
+            .map(|_| Self::PreTokenGeneration)
     }
 
     /// Finds a trigger by name, case-sensitively: the [`Trigger::name`] (`preSignUp`), the
@@ -236,3 +266,49 @@ impl FromStr for Trigger {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn lambda_config_members() {
+        let arn = "arn:aws:lambda:us-east-1:000000000000:function:f";
+        assert_eq!(
+            Trigger::PreSignUp.lambda_config_members(arn),
+            vec![("PreSignUp", json!(arn))]
+        );
+        assert_eq!(
+            Trigger::CustomSmsSender.lambda_config_members(arn),
+            vec![("CustomSMSSender", json!({"LambdaArn": arn, "LambdaVersion": "V1_0"}))]
+        );
+        assert_eq!(
+            Trigger::PreTokenGenerationV3.lambda_config_members(arn),
+            vec![
+                ("PreTokenGeneration", json!(arn)),
+                (
+                    "PreTokenGenerationConfig",
+                    json!({"LambdaArn": arn, "LambdaVersion": "V3_0"})
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn error_names_and_versions() {
+        assert_eq!(Trigger::PreTokenGenerationV2.error_name(), "PreTokenGeneration");
+        assert_eq!(Trigger::PreTokenGenerationV2.event_version(), "2");
+        assert_eq!(Trigger::CustomSmsSender.error_name(), "CustomSMSSender");
+        assert_eq!(Trigger::PreSignUp.event_version(), "1");
+        let lc = json!({"PreTokenGenerationConfig": {"LambdaArn": "a", "LambdaVersion": "V2_0"}});
+        assert_eq!(
+            Trigger::pre_token_generation_of(&lc),
+            Some(Trigger::PreTokenGenerationV2)
+        );
+        assert_eq!(
+            Trigger::pre_token_generation_of(&json!({"PreTokenGeneration": "a"})),
+            Some(Trigger::PreTokenGeneration)
+        );
+        assert_eq!(Trigger::pre_token_generation_of(&json!({})), None);
+    }
+}
