@@ -192,12 +192,45 @@ impl Payload for Value {
     }
 }
 
-impl<E: TriggerEvent> sealed::Sealed for E {}
-impl<E: TriggerEvent> Payload for E {
-    fn fits(trigger: Trigger) -> bool {
-        E::TRIGGERS.contains(&trigger)
-    }
+/// Makes each event type a [`Payload`] whose typed [`TriggerName`]s also take raw JSON. One
+/// impl per type, not a blanket one over [`TriggerEvent`]: that trait lives in cognate-core,
+/// so a blanket impl would overlap the one for [`Value`] as far as the compiler can tell.
+macro_rules! event_payloads {
+    ($($event:ty),+ $(,)?) => {$(
+        impl sealed::Sealed for $event {}
+        impl Payload for $event {
+            fn fits(trigger: Trigger) -> bool {
+                <$event as TriggerEvent>::TRIGGERS.contains(&trigger)
+            }
+        }
+        impl TriggerKey<$event> for TriggerName<$event> {
+            fn resolve(self) -> Result<Trigger, TriggerError> {
+                Ok(self.trigger)
+            }
+        }
+        impl TriggerKey<Value> for TriggerName<$event> {
+            fn resolve(self) -> Result<Trigger, TriggerError> {
+                Ok(self.trigger)
+            }
+        }
+    )+};
 }
+
+event_payloads!(
+    PreSignUpEvent,
+    PostConfirmationEvent,
+    PreAuthenticationEvent,
+    PostAuthenticationEvent,
+    DefineAuthChallengeEvent,
+    CreateAuthChallengeEvent,
+    VerifyAuthChallengeResponseEvent,
+    PreTokenGenerationEvent,
+    PreTokenGenerationV2Event,
+    UserMigrationEvent,
+    CustomMessageEvent,
+    CustomEmailSenderEvent,
+    CustomSmsSenderEvent,
+);
 
 // ---------------------------------------------------------------------------------------------
 // Trigger names
@@ -271,18 +304,6 @@ impl std::error::Error for TriggerError {}
 pub trait TriggerKey<E> {
     /// The trigger, or why it cannot take a `Function<E>`.
     fn resolve(self) -> Result<Trigger, TriggerError>;
-}
-
-impl<E: TriggerEvent> TriggerKey<E> for TriggerName<E> {
-    fn resolve(self) -> Result<Trigger, TriggerError> {
-        Ok(self.trigger)
-    }
-}
-
-impl<E: TriggerEvent> TriggerKey<Value> for TriggerName<E> {
-    fn resolve(self) -> Result<Trigger, TriggerError> {
-        Ok(self.trigger)
-    }
 }
 
 impl<E: Payload> TriggerKey<E> for Trigger {
@@ -434,23 +455,8 @@ impl App {
                 let name = unique_name(&mut used_names, &format!("{}-{}", pool.reference, trigger.name()));
                 let arn = format!("arn:aws:lambda:{}:{}:function:{name}", options.region, options.account);
                 options.functions.push(FunctionDef::new(name, target));
-                match trigger {
-                    Trigger::PreTokenGeneration | Trigger::PreTokenGenerationV2 | Trigger::PreTokenGenerationV3 => {
-                        lambda_config.insert("PreTokenGeneration".into(), json!(arn));
-                        lambda_config.insert(
-                            "PreTokenGenerationConfig".into(),
-                            json!({"LambdaArn": arn, "LambdaVersion": trigger.lambda_version()}),
-                        );
-                    }
-                    Trigger::CustomEmailSender | Trigger::CustomSmsSender => {
-                        lambda_config.insert(
-                            trigger.config_key().into(),
-                            json!({"LambdaArn": arn, "LambdaVersion": trigger.lambda_version()}),
-                        );
-                    }
-                    _ => {
-                        lambda_config.insert(trigger.config_key().into(), json!(arn));
-                    }
+                for (key, value) in trigger.lambda_config_members(&arn) {
+                    lambda_config.insert(key.into(), value);
                 }
             }
             if let Some(key) = pool.kms_key_id {

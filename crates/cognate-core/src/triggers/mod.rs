@@ -1,0 +1,289 @@
+//! Lambda triggers: the boundary to whatever runs the functions, the typed events
+//! ([`events`]), and invoking a trigger with one. Cognate builds events exactly as Cognito does
+//! and interprets the `response` the same way.
+pub mod events;
+mod trigger;
+
+pub use trigger::{Trigger, UnknownTrigger};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::{User, UserPool};
+use crate::service::{CallContext, Cognito};
+use async_trait::async_trait;
+use events::{CallerContext, Envelope, SyncTriggerEvent, TriggerEvent};
+use serde_json::{Map, Value, json};
+
+/// Why a function call did not produce a response.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InvokeFailure {
+    /// The handler ran and reported an error (threw, raised, called back with an error).
+    FunctionError { error_type: String, message: String },
+    /// The function could not be reached, started, or did not answer in time.
+    Unexpected { reason: String },
+    /// The handler answered with something that is not a JSON object.
+    InvalidResponse { message: String },
+}
+
+/// Runs functions by ARN. The server wires in the function host; without one, every
+/// configured trigger fails the way a missing Lambda function does on AWS.
+#[async_trait]
+pub trait TriggerInvoker: Send + Sync + 'static {
+    async fn invoke(&self, function_arn: &str, event: Value) -> Result<Value, InvokeFailure>;
+    /// Fire-and-forget invocation (custom sender triggers).
+    async fn invoke_async(&self, function_arn: &str, event: Value);
+}
+
+/// No function runtime: configured triggers fail with UnexpectedLambdaException.
+pub struct NoFunctions;
+
+#[async_trait]
+impl TriggerInvoker for NoFunctions {
+    async fn invoke(&self, function_arn: &str, _event: Value) -> Result<Value, InvokeFailure> {
+        Err(InvokeFailure::Unexpected {
+            reason: format!("ResourceNotFoundException: Function not found: {function_arn}"),
+        })
+    }
+    async fn invoke_async(&self, function_arn: &str, _event: Value) {
+        tracing::warn!(
+            function_arn,
+            "no function runtime configured; asynchronous trigger dropped"
+        );
+    }
+}
+
+pub const CLIENT_ID_NOT_APPLICABLE: &str = "CLIENT_ID_NOT_APPLICABLE";
+
+/// The user's attributes as triggers see them: strings only, with `sub` and
+/// `cognito:user_status`, and the alias markers of verified aliases.
+pub fn user_attributes_for_trigger(pool: &UserPool, user: &User) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("sub".into(), json!(user.sub));
+    for (k, v) in &user.attributes {
+        m.insert(k.clone(), json!(v));
+    }
+    m.insert("cognito:user_status".into(), json!(user.status.as_str()));
+    for alias in pool.alias_attributes() {
+        if alias != "preferred_username"
+            && user.is_verified(&alias)
+            && let Some(v) = user.attributes.get(&alias)
+        {
+            m.insert(format!("cognito:{alias}_alias"), json!(v));
+        }
+    }
+    m
+}
+
+/// `awsSdkVersion` as Cognito derives it from the caller's user agent.
+fn sdk_version(ctx: &CallContext) -> String {
+    ctx.user_agent
+        .as_deref()
+        .and_then(|ua| {
+            ua.split_whitespace().find_map(|part| {
+                let (name, version) = part.split_once('/')?;
+                name.starts_with("aws-sdk-").then(|| format!("{name}-{version}"))
+            })
+        })
+        .unwrap_or_else(|| "aws-sdk-unknown-unknown".to_owned())
+}
+
+/// The envelope of an event for `trigger`, sent with `trigger_source` about `user_name`.
+pub fn trigger_envelope(
+    pool: &UserPool,
+    trigger: Trigger,
+    trigger_source: &str,
+    user_name: &str,
+    client_id: Option<&str>,
+    ctx: &CallContext,
+) -> Envelope {
+    envelope_with_version(pool, trigger.event_version(), trigger_source, user_name, client_id, ctx)
+}
+
+fn envelope_with_version(
+    pool: &UserPool,
+    version: &str,
+    trigger_source: &str,
+    user_name: &str,
+    client_id: Option<&str>,
+    ctx: &CallContext,
+) -> Envelope {
+    Envelope {
+        version: version.to_owned(),
+        trigger_source: trigger_source.to_owned(),
+        region: pool.region().to_owned(),
+        user_pool_id: pool.id.clone(),
+        user_name: user_name.to_owned(),
+        caller_context: CallerContext {
+            aws_sdk_version: sdk_version(ctx),
+            client_id: client_id.unwrap_or(CLIENT_ID_NOT_APPLICABLE).to_owned(),
+        },
+    }
+}
+
+/// The members every trigger event starts with, as a JSON map.
+///
+/// Kept for the call sites in `ops/` being moved; goes once they build typed events with
+/// [`trigger_envelope`].
+pub(crate) fn envelope(
+    pool: &UserPool,
+    version: &str,
+    trigger_source: &str,
+    user_name: &str,
+    client_id: Option<&str>,
+    ctx: &CallContext,
+) -> Map<String, Value> {
+    let e = envelope_with_version(pool, version, trigger_source, user_name, client_id, ctx);
+    let mut m = Map::new();
+    m.insert("version".into(), json!(e.version));
+    m.insert("triggerSource".into(), json!(e.trigger_source));
+    m.insert("region".into(), json!(e.region));
+    m.insert("userPoolId".into(), json!(e.user_pool_id));
+    m.insert("userName".into(), json!(e.user_name));
+    m.insert(
+        "callerContext".into(),
+        json!({
+            "awsSdkVersion": e.caller_context.aws_sdk_version,
+            "clientId": e.caller_context.client_id,
+        }),
+    );
+    m
+}
+
+/// The ARN of the function the pool configures for `trigger`. A PreTokenGeneration trigger
+/// may be configured by `PreTokenGenerationConfig` (any version) or the legacy
+/// `PreTokenGeneration` member (V1).
+pub fn trigger_arn(pool: &UserPool, trigger: Trigger) -> Option<String> {
+    match trigger {
+        Trigger::PreTokenGeneration => pool
+            .lambda_arn("PreTokenGenerationConfig")
+            .or_else(|| pool.lambda_arn("PreTokenGeneration")),
+        other => pool.lambda_arn(other.config_key()),
+    }
+}
+
+/// Cognito's answer to a handler's output that is not an object with an object `response`.
+fn unrecognizable_output() -> Error {
+    Error::new(
+        ErrorKind::InvalidLambdaResponseException,
+        "Unrecognizable lambda output",
+    )
+}
+
+impl Cognito {
+    /// Invokes `trigger` with `event` if the pool configures it, returning the handler's
+    /// `response`; `Ok(None)` when the trigger is not configured. A `null` or missing
+    /// `response` reads as the default one; a `response` that does not fit the type is
+    /// InvalidLambdaResponseException, like one that is no object.
+    pub async fn invoke_trigger<E: SyncTriggerEvent>(
+        &self,
+        pool: &UserPool,
+        trigger: Trigger,
+        event: E,
+    ) -> Result<Option<E::Response>> {
+        debug_assert!(E::TRIGGERS.contains(&trigger), "{trigger} does not send this event");
+        let Some(arn) = trigger_arn(pool, trigger) else {
+            return Ok(None);
+        };
+        let event = serde_json::to_value(&event).map_err(|_| unrecognizable_output())?;
+        let response = self.invoke_arn(&arn, trigger.error_name(), event).await?;
+        serde_json::from_value(Value::Object(response))
+            .map(Some)
+            .map_err(|_| unrecognizable_output())
+    }
+
+    /// Sends `event` to `trigger` without waiting (the custom senders) if the pool configures
+    /// it; `false` when it does not.
+    pub async fn send_to_trigger<E: TriggerEvent>(&self, pool: &UserPool, trigger: Trigger, event: E) -> bool {
+        let Some(arn) = trigger_arn(pool, trigger) else {
+            return false;
+        };
+        match serde_json::to_value(&event) {
+            Ok(event) => self.triggers.invoke_async(&arn, event).await,
+            Err(e) => tracing::error!(%trigger, error = %e, "trigger event not serialisable; dropped"),
+        }
+        true
+    }
+
+    /// Calls the function at `arn` and maps the outcome to Cognito's exceptions, naming the
+    /// trigger `error_name` in messages; returns the `response` object (empty when `null`).
+    async fn invoke_arn(&self, arn: &str, error_name: &str, event: Value) -> Result<Map<String, Value>> {
+        match self.triggers.invoke(arn, event).await {
+            Ok(Value::Object(mut out)) => match out.remove("response") {
+                Some(Value::Object(r)) => Ok(r),
+                None | Some(Value::Null) => Ok(Map::new()),
+                Some(_) => Err(unrecognizable_output()),
+            },
+            Ok(_) => Err(unrecognizable_output()),
+            Err(InvokeFailure::FunctionError { message, .. }) => Err(Error::new(
+                ErrorKind::UserLambdaValidationException,
+                format!("{error_name} failed with error {message}."),
+            )),
+            Err(InvokeFailure::Unexpected { reason }) => Err(Error::new(
+                ErrorKind::UnexpectedLambdaException,
+                format!("{error_name} invocation failed due to error {reason}."),
+            )),
+            Err(InvokeFailure::InvalidResponse { message }) => {
+                Err(Error::new(ErrorKind::InvalidLambdaResponseException, message))
+            }
+        }
+    }
+
+    /// Invokes `trigger` (a LambdaConfig key) if the pool configures it, returning the
+    /// handler's `response` object; `Ok(None)` when the trigger is not configured.
+    ///
+    /// Kept for the call sites in `ops/` being moved; goes once they call
+    /// [`Cognito::invoke_trigger`] with a typed event.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn run_trigger(
+        &self,
+        pool: &UserPool,
+        trigger: &str,
+        trigger_source: &str,
+        version: &str,
+        user_name: &str,
+        client_id: Option<&str>,
+        ctx: &CallContext,
+        request: Map<String, Value>,
+        response: Value,
+    ) -> Result<Option<Map<String, Value>>> {
+        self.run_trigger_named(
+            pool,
+            trigger,
+            trigger,
+            trigger_source,
+            version,
+            user_name,
+            client_id,
+            ctx,
+            request,
+            response,
+        )
+        .await
+    }
+
+    /// Like [`Cognito::run_trigger`], where the LambdaConfig key (`config_key`) differs from
+    /// the name used in error messages (`PreTokenGenerationConfig` reports as `PreTokenGeneration`).
+    ///
+    /// Kept for the call sites being moved; goes once they call [`Cognito::invoke_trigger`].
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn run_trigger_named(
+        &self,
+        pool: &UserPool,
+        config_key: &str,
+        trigger: &str,
+        trigger_source: &str,
+        version: &str,
+        user_name: &str,
+        client_id: Option<&str>,
+        ctx: &CallContext,
+        request: Map<String, Value>,
+        response: Value,
+    ) -> Result<Option<Map<String, Value>>> {
+        let Some(arn) = pool.lambda_arn(config_key) else {
+            return Ok(None);
+        };
+        let mut event = envelope(pool, version, trigger_source, user_name, client_id, ctx);
+        event.insert("request".into(), Value::Object(request));
+        event.insert("response".into(), response);
+        self.invoke_arn(&arn, trigger, Value::Object(event)).await.map(Some)
+    }
+}
