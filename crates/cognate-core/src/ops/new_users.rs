@@ -86,41 +86,42 @@ impl Cognito {
         {
             return Err(Error::new(ErrorKind::UsernameExistsException, "User already exists"));
         }
-        let taken = |attr: &str| {
-            Error::new(
-                ErrorKind::UsernameExistsException,
-                format!("An account with the given {attr} already exists."),
-            )
-        };
         for (attr, norm) in &keys {
             // Users from before claims existed: the value as given, and as normalised.
             let given = attrs.get(attr).map(String::as_str).unwrap_or_default();
             for v in [given, norm.as_str()] {
                 if !self.store.find_users(&pool.id, attr, v).await?.is_empty() {
-                    return Err(taken(attr));
+                    return Err(value_taken(attr));
                 }
             }
-            // Kept with the pool's other secrets, so that they go with the pool.
-            let (scope, name) = (pool.id.as_str(), unique_claim(attr, norm));
-            let held = self
-                .store
-                .put_secret_if_absent(scope, &name, username.as_bytes())
-                .await?;
-            if held != username.as_bytes() {
-                let holder = String::from_utf8_lossy(&held).into_owned();
-                let holds = self
-                    .store
-                    .get_user(&pool.id, &Self::user_key(pool, &holder))
-                    .await?
-                    .and_then(|u| u.attributes.get(attr).map(|v| Self::user_key(pool, v)))
-                    .is_some_and(|v| &v == norm);
-                if holds {
-                    return Err(taken(attr));
-                }
-                self.store.put_secret(scope, &name, username.as_bytes()).await?;
-            }
+            self.claim_unique_value(pool, username, attr, norm).await?;
         }
         Ok(guards)
+    }
+
+    /// Records `username` as the holder of a username attribute's value, taking over a stale
+    /// claim (one whose holder no longer has the value).
+    async fn claim_unique_value(&self, pool: &UserPool, username: &str, attr: &str, norm: &str) -> Result<()> {
+        // Kept with the pool's other secrets, so that they go with the pool.
+        let (scope, name) = (pool.id.as_str(), unique_claim(attr, norm));
+        let held = self
+            .store
+            .put_secret_if_absent(scope, &name, username.as_bytes())
+            .await?;
+        if held != username.as_bytes() {
+            let holder = String::from_utf8_lossy(&held).into_owned();
+            let holds = self
+                .store
+                .get_user(&pool.id, &Self::user_key(pool, &holder))
+                .await?
+                .and_then(|u| u.attributes.get(attr).map(|v| Self::user_key(pool, v)))
+                .is_some_and(|v| v == norm);
+            if holds {
+                return Err(value_taken(attr));
+            }
+            self.store.put_secret(scope, &name, username.as_bytes()).await?;
+        }
+        Ok(())
     }
 
     pub(crate) fn new_user(
@@ -222,6 +223,13 @@ impl Cognito {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+fn value_taken(attr: &str) -> Error {
+    Error::new(
+        ErrorKind::UsernameExistsException,
+        format!("An account with the given {attr} already exists."),
+    )
 }
 
 /// The name of the secret that claims a username attribute's (normalised) value.

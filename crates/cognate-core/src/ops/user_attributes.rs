@@ -198,52 +198,11 @@ impl Cognito {
         client_metadata: Option<Map<String, Value>>,
         ctx: &CallContext,
     ) -> Result<(Vec<CodeDeliveryDetails>, Vec<Delivery>)> {
-        let require_before: Vec<String> = pool
-            .setting("UserAttributeUpdateSettings")
-            .and_then(|u| u.get("AttributesRequireVerificationBeforeUpdate"))
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-            .unwrap_or_default();
+        self.check_username_attributes_free(pool, user, &changes).await?;
+        apply_changes(pool, user, &changes);
         let auto = pool.auto_verified_attributes();
         let mut deliveries = Vec::new();
         let mut messages = Vec::new();
-        // Username attributes must stay unique.
-        for attr in pool.username_attributes() {
-            if let Some(v) = changes.get(&attr) {
-                let taken = self
-                    .store
-                    .find_users(&pool.id, &attr, v)
-                    .await?
-                    .into_iter()
-                    .any(|u| u.username != user.username);
-                if taken {
-                    return Err(Error::new(
-                        ErrorKind::AliasExistsException,
-                        format!("An account with the given {attr} already exists."),
-                    ));
-                }
-            }
-        }
-        for (name, value) in &changes {
-            let contact = name == "email" || name == "phone_number";
-            let verified_given = changes.get(&format!("{name}_verified")).map(String::as_str);
-            let unchanged = user.attributes.get(name) == Some(value);
-            if contact
-                && !unchanged
-                && verified_given != Some("true")
-                && require_before.contains(name)
-                && user.attributes.contains_key(name)
-                && auto.contains(name)
-            {
-                // Keep the old value until the new one is verified.
-                user.pending_attributes.insert(name.clone(), value.clone());
-                continue;
-            }
-            user.attributes.insert(name.clone(), value.clone());
-            if contact && !unchanged && verified_given.is_none() {
-                user.attributes.insert(format!("{name}_verified"), "false".into());
-            }
-        }
         for (name, channel) in [("email", Channel::Email), ("phone_number", Channel::Sms)] {
             let Some(value) = changes.get(name) else { continue };
             let verified_given = changes.get(&format!("{name}_verified")).map(String::as_str);
@@ -274,6 +233,32 @@ impl Cognito {
             }
         }
         Ok((deliveries, messages))
+    }
+
+    /// Username attributes must stay unique: refuses a value another user has.
+    async fn check_username_attributes_free(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        changes: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        for attr in pool.username_attributes() {
+            if let Some(v) = changes.get(&attr) {
+                let taken = self
+                    .store
+                    .find_users(&pool.id, &attr, v)
+                    .await?
+                    .into_iter()
+                    .any(|u| u.username != user.username);
+                if taken {
+                    return Err(Error::new(
+                        ErrorKind::AliasExistsException,
+                        format!("An account with the given {attr} already exists."),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     pub async fn delete_user_attributes(&self, input: DeleteUserAttributesInput) -> Result<Empty> {
@@ -342,6 +327,38 @@ impl Cognito {
         self.save_user(&pool, &mut user).await?;
         drop((alias, guard));
         Ok(Empty {})
+    }
+}
+
+/// Sets the changed values. A changed contact loses its verification unless the change says
+/// otherwise; one the pool verifies before updating stays pending until verified.
+fn apply_changes(pool: &UserPool, user: &mut User, changes: &BTreeMap<String, String>) {
+    let require_before: Vec<String> = pool
+        .setting("UserAttributeUpdateSettings")
+        .and_then(|u| u.get("AttributesRequireVerificationBeforeUpdate"))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let auto = pool.auto_verified_attributes();
+    for (name, value) in changes {
+        let contact = name == "email" || name == "phone_number";
+        let verified_given = changes.get(&format!("{name}_verified")).map(String::as_str);
+        let unchanged = user.attributes.get(name) == Some(value);
+        if contact
+            && !unchanged
+            && verified_given != Some("true")
+            && require_before.contains(name)
+            && user.attributes.contains_key(name)
+            && auto.contains(name)
+        {
+            // Keep the old value until the new one is verified.
+            user.pending_attributes.insert(name.clone(), value.clone());
+            continue;
+        }
+        user.attributes.insert(name.clone(), value.clone());
+        if contact && !unchanged && verified_given.is_none() {
+            user.attributes.insert(format!("{name}_verified"), "false".into());
+        }
     }
 }
 
