@@ -1,7 +1,6 @@
 //! User attributes against the pool's schema, the password policy, and usernames.
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{AppClient, User, UserPool};
-use crate::service::epoch;
+use crate::model::{AppClient, UserPool};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -202,32 +201,4 @@ pub fn check_username(username: &str) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// `[{"Name":…,"Value":…}]` for a user, `sub` first, limited to what the client may read.
-pub fn attribute_list(user: &User, client: Option<&AppClient>, only: Option<&[String]>) -> Vec<Value> {
-    let mut out = Vec::new();
-    let wanted = |n: &str| only.is_none_or(|o| o.iter().any(|x| x == n));
-    if wanted("sub") {
-        out.push(json!({"Name": "sub", "Value": user.sub}));
-    }
-    for (k, v) in &user.attributes {
-        if readable(client, k) && wanted(k) {
-            out.push(json!({"Name": k, "Value": v}));
-        }
-    }
-    out
-}
-
-/// AdminCreateUser / ListUsers' UserType.
-pub fn user_type(user: &User, attributes_member: &str, only: Option<&[String]>) -> Value {
-    let mut v = json!({
-        "Username": user.username,
-        "UserCreateDate": epoch(user.created_ms),
-        "UserLastModifiedDate": epoch(user.modified_ms),
-        "Enabled": user.enabled,
-        "UserStatus": user.status.as_str(),
-    });
-    v[attributes_member] = json!(attribute_list(user, None, only));
-    v
 }

@@ -1374,13 +1374,13 @@ async fn apply_resource(
                 .await
                 .ok();
             let name = match existing {
-                Some(u) => u["Username"].as_str().unwrap_or(&username).to_owned(),
+                Some(u) => u.username,
                 None => {
                     let out = service
                         .admin_create_user(req(props.clone())?, &CallContext::default())
                         .await?;
                     tracing::info!(user = %username, pool = %pool_id, "user created");
-                    out["User"]["Username"].as_str().unwrap_or(&username).to_owned()
+                    out.user.username
                 }
             };
             physical.set(lid, username.clone(), &[]);

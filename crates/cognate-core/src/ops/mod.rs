@@ -5,17 +5,22 @@
 //! `…Output` (both beside the method, in the file the table names). [`Input::decode`] reads an
 //! input from its JSON request with AWS's validation messages; outputs serialise to the JSON
 //! Cognito answers. Rust callers build inputs directly and never touch JSON.
-pub mod admin;
 pub mod auth;
 pub mod clients;
 pub mod custom_auth;
 pub mod groups;
 pub mod limits;
+pub mod list_users;
 pub mod mfa;
 pub mod migration;
+pub mod new_users;
+pub mod passwords;
 pub mod pools;
+pub mod sessions;
+pub mod sign_up;
 pub mod srp;
 pub mod types;
+pub mod user_attributes;
 pub mod users;
 
 use crate::error::{Error, Result};
@@ -108,32 +113,32 @@ operations! {
     "UpdateUserPoolClient" => update_user_pool_client in "clients.rs",
     "DeleteUserPoolClient" => delete_user_pool_client in "clients.rs",
     "ListUserPoolClients" => list_user_pool_clients in "clients.rs",
-    "SignUp" => sign_up(ctx) in "users.rs",
-    "ConfirmSignUp" => confirm_sign_up(ctx) in "users.rs",
-    "ResendConfirmationCode" => resend_confirmation_code(ctx) in "users.rs",
-    "ForgotPassword" => forgot_password(ctx) in "users.rs",
-    "ConfirmForgotPassword" => confirm_forgot_password(ctx) in "users.rs",
-    "ChangePassword" => change_password in "users.rs",
+    "SignUp" => sign_up(ctx) in "sign_up.rs",
+    "ConfirmSignUp" => confirm_sign_up(ctx) in "sign_up.rs",
+    "ResendConfirmationCode" => resend_confirmation_code(ctx) in "sign_up.rs",
+    "AdminConfirmSignUp" => admin_confirm_sign_up(ctx) in "sign_up.rs",
+    "ForgotPassword" => forgot_password(ctx) in "passwords.rs",
+    "ConfirmForgotPassword" => confirm_forgot_password(ctx) in "passwords.rs",
+    "ChangePassword" => change_password in "passwords.rs",
+    "AdminSetUserPassword" => admin_set_user_password in "passwords.rs",
+    "AdminResetUserPassword" => admin_reset_user_password(ctx) in "passwords.rs",
+    "UpdateUserAttributes" => update_user_attributes(ctx) in "user_attributes.rs",
+    "AdminUpdateUserAttributes" => admin_update_user_attributes(ctx) in "user_attributes.rs",
+    "DeleteUserAttributes" => delete_user_attributes in "user_attributes.rs",
+    "AdminDeleteUserAttributes" => admin_delete_user_attributes in "user_attributes.rs",
+    "GetUserAttributeVerificationCode" => get_user_attribute_verification_code(ctx) in "user_attributes.rs",
+    "VerifyUserAttribute" => verify_user_attribute in "user_attributes.rs",
+    "AdminCreateUser" => admin_create_user(ctx) in "users.rs",
     "GetUser" => get_user in "users.rs",
-    "UpdateUserAttributes" => update_user_attributes(ctx) in "users.rs",
-    "DeleteUserAttributes" => delete_user_attributes in "users.rs",
+    "AdminGetUser" => admin_get_user in "users.rs",
     "DeleteUser" => delete_user in "users.rs",
-    "GetUserAttributeVerificationCode" => get_user_attribute_verification_code(ctx) in "users.rs",
-    "VerifyUserAttribute" => verify_user_attribute in "users.rs",
-    "GlobalSignOut" => global_sign_out in "users.rs",
-    "RevokeToken" => revoke_token in "users.rs",
-    "AdminCreateUser" => admin_create_user(ctx) in "admin.rs",
-    "AdminGetUser" => admin_get_user in "admin.rs",
-    "AdminDeleteUser" => admin_delete_user in "admin.rs",
-    "AdminEnableUser" => admin_enable_user in "admin.rs",
-    "AdminDisableUser" => admin_disable_user in "admin.rs",
-    "AdminConfirmSignUp" => admin_confirm_sign_up(ctx) in "admin.rs",
-    "AdminSetUserPassword" => admin_set_user_password in "admin.rs",
-    "AdminResetUserPassword" => admin_reset_user_password(ctx) in "admin.rs",
-    "AdminUpdateUserAttributes" => admin_update_user_attributes(ctx) in "admin.rs",
-    "AdminDeleteUserAttributes" => admin_delete_user_attributes in "admin.rs",
-    "AdminUserGlobalSignOut" => admin_user_global_sign_out in "admin.rs",
-    "ListUsers" => list_users in "admin.rs",
+    "AdminDeleteUser" => admin_delete_user in "users.rs",
+    "AdminEnableUser" => admin_enable_user in "users.rs",
+    "AdminDisableUser" => admin_disable_user in "users.rs",
+    "ListUsers" => list_users in "list_users.rs",
+    "GlobalSignOut" => global_sign_out in "sessions.rs",
+    "AdminUserGlobalSignOut" => admin_user_global_sign_out in "sessions.rs",
+    "RevokeToken" => revoke_token in "sessions.rs",
     "CreateGroup" => create_group in "groups.rs",
     "GetGroup" => get_group in "groups.rs",
     "UpdateGroup" => update_group in "groups.rs",
