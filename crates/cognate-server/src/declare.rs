@@ -29,6 +29,7 @@
 use anyhow::{Context, anyhow, bail};
 use cognate_config::{EvalContext, Project};
 use cognate_core::ops::Input;
+use cognate_core::ops::clients::UserPoolClientType;
 use cognate_core::request::Request;
 use cognate_core::{CallContext, Cognito};
 use cognate_functions::{FunctionDef, FunctionTarget, ProcessSpec, RemoteSpec};
@@ -808,13 +809,11 @@ async fn find_pool_by_name(service: &Cognito, name: &str) -> anyhow::Result<Opti
             r["NextToken"] = json!(t);
         }
         let out = service.list_user_pools(req(r)?).await?;
-        for p in out["UserPools"].as_array().into_iter().flatten() {
-            if p["Name"] == name {
-                return Ok(p["Id"].as_str().map(str::to_owned));
-            }
+        if let Some(p) = out.user_pools.iter().find(|p| p.name == name) {
+            return Ok(Some(p.id.clone()));
         }
-        match out.get("NextToken").and_then(Value::as_str) {
-            Some(t) => token = Some(t.to_owned()),
+        match out.next_token {
+            Some(t) => token = Some(t),
             None => return Ok(None),
         }
     }
@@ -825,7 +824,7 @@ async fn describe_pool(service: &Cognito, id: &str) -> Option<Value> {
         .describe_user_pool(req(json!({"UserPoolId": id})).ok()?)
         .await
         .ok()
-        .map(|mut d| d["UserPool"].take())
+        .and_then(|d| serde_json::to_value(d.user_pool).ok())
 }
 
 /// Creates a pool, or updates the one found (by `known` id, else by name) so that it has
@@ -853,11 +852,12 @@ async fn upsert_pool(
         let mut r = settings.clone();
         r.insert("PoolName".into(), json!(name));
         r.insert("LambdaConfig".into(), Value::Object(lambda_config.clone()));
+        let creating = || format!("creating user pool {name:?}");
         let out = service
-            .create_user_pool(Request(r))
+            .create_user_pool(req(Value::Object(r)).with_context(creating)?)
             .await
-            .with_context(|| format!("creating user pool {name:?}"))?;
-        let id = out["UserPool"]["Id"].as_str().unwrap_or_default().to_owned();
+            .with_context(creating)?;
+        let id = out.user_pool.id;
         tracing::info!(pool = %name, %id, "user pool created");
         return Ok(id);
     };
@@ -886,10 +886,11 @@ async fn upsert_pool(
         r.insert("PoolName".into(), json!(name));
     }
     r.insert("LambdaConfig".into(), Value::Object(lambda_config.clone()));
+    let updating = || format!("updating user pool {name:?}");
     service
-        .update_user_pool(Request(r))
+        .update_user_pool(req(Value::Object(r)).with_context(updating)?)
         .await
-        .with_context(|| format!("updating user pool {name:?}"))?;
+        .with_context(updating)?;
     // Custom attributes added to the Schema since the pool was made.
     let have: BTreeSet<String> = pool["SchemaAttributes"]
         .as_array()
@@ -945,7 +946,7 @@ async fn restore_mfa(service: &Cognito, id: &str, before: &Value) -> anyhow::Res
         return Ok(());
     }
     r.insert("UserPoolId".into(), json!(id));
-    service.set_user_pool_mfa_config(Request(r)).await?;
+    service.set_user_pool_mfa_config(req(Value::Object(r))?).await?;
     Ok(())
 }
 
@@ -1030,10 +1031,11 @@ async fn update_lambda_config(
     let mut r = mutable_settings(pool);
     r.insert("UserPoolId".into(), json!(id));
     r.insert("LambdaConfig".into(), Value::Object(lambda_config));
+    let updating = || format!("updating the triggers of user pool {:?}", pool["Name"]);
     service
-        .update_user_pool(Request(r))
+        .update_user_pool(req(Value::Object(r)).with_context(updating)?)
         .await
-        .with_context(|| format!("updating the triggers of user pool {:?}", pool["Name"]))?;
+        .with_context(updating)?;
     restore_mfa(service, id, pool).await?;
     Ok(true)
 }
@@ -1041,30 +1043,7 @@ async fn update_lambda_config(
 /// The members of a described pool that UpdateUserPool takes, so an update changes only
 /// what the caller sets.
 fn mutable_settings(pool: &Value) -> Map<String, Value> {
-    const MUTABLE: &[&str] = &[
-        "Policies",
-        "DeletionProtection",
-        "LambdaConfig",
-        "AutoVerifiedAttributes",
-        "SmsVerificationMessage",
-        "EmailVerificationMessage",
-        "EmailVerificationSubject",
-        "VerificationMessageTemplate",
-        "SmsAuthenticationMessage",
-        "UserAttributeUpdateSettings",
-        "MfaConfiguration",
-        "DeviceConfiguration",
-        "EmailConfiguration",
-        "SmsConfiguration",
-        "UserPoolTags",
-        "AdminCreateUserConfig",
-        "UserPoolAddOns",
-        "AccountRecoverySetting",
-        "UserPoolTier",
-        "EmailAuthenticationMessage",
-        "EmailAuthenticationSubject",
-    ];
-    MUTABLE
+    cognate_core::ops::pools::UPDATE_USER_POOL_MEMBERS
         .iter()
         .filter_map(|k| pool.get(*k).map(|v| ((*k).to_owned(), v.clone())))
         .collect()
@@ -1426,13 +1405,13 @@ async fn apply_resource(
     }
 }
 
-async fn find_client(service: &Cognito, pool_id: &str, known: Option<&str>, name: &str) -> Option<Value> {
+async fn find_client(service: &Cognito, pool_id: &str, known: Option<&str>, name: &str) -> Option<UserPoolClientType> {
     if let Some(id) = known
         && let Ok(out) = service
             .describe_user_pool_client(req(json!({"UserPoolId": pool_id, "ClientId": id})).ok()?)
             .await
     {
-        return Some(out["UserPoolClient"].clone());
+        return Some(out.user_pool_client);
     }
     let mut token: Option<String> = None;
     loop {
@@ -1441,17 +1420,14 @@ async fn find_client(service: &Cognito, pool_id: &str, known: Option<&str>, name
             r["NextToken"] = json!(t);
         }
         let out = service.list_user_pool_clients(req(r).ok()?).await.ok()?;
-        for c in out["UserPoolClients"].as_array().into_iter().flatten() {
-            if c["ClientName"] == name {
-                let id = c["ClientId"].as_str()?;
-                let d = service
-                    .describe_user_pool_client(req(json!({"UserPoolId": pool_id, "ClientId": id})).ok()?)
-                    .await
-                    .ok()?;
-                return Some(d["UserPoolClient"].clone());
-            }
+        if let Some(c) = out.user_pool_clients.iter().find(|c| c.client_name == name) {
+            let d = service
+                .describe_user_pool_client(req(json!({"UserPoolId": pool_id, "ClientId": c.client_id})).ok()?)
+                .await
+                .ok()?;
+            return Some(d.user_pool_client);
         }
-        token = Some(out.get("NextToken").and_then(Value::as_str)?.to_owned());
+        token = Some(out.next_token?);
     }
 }
 
@@ -1470,29 +1446,34 @@ async fn apply_client(
     body.insert("ClientName".into(), json!(name));
     let found = find_client(service, &pool_id, known, &name).await;
     let client = match found {
-        Some(c) if c.get("ClientSecret").is_some_and(|s| !s.is_null()) == want_secret => {
-            let id = c["ClientId"].as_str().unwrap_or_default().to_owned();
+        Some(c) if c.client_secret.is_some() == want_secret => {
             body.shift_remove("GenerateSecret");
-            body.insert("ClientId".into(), json!(id));
-            service.update_user_pool_client(Request(body)).await?["UserPoolClient"].clone()
+            body.insert("ClientId".into(), json!(c.client_id));
+            service
+                .update_user_pool_client(req(Value::Object(body))?)
+                .await?
+                .user_pool_client
         }
         found => {
             if let Some(old) = found {
                 // GenerateSecret cannot change: CloudFormation replaces the client.
                 service
-                    .delete_user_pool_client(req(json!({"UserPoolId": pool_id, "ClientId": old["ClientId"]}))?)
+                    .delete_user_pool_client(req(json!({"UserPoolId": pool_id, "ClientId": old.client_id}))?)
                     .await?;
                 tracing::info!(client = %name, "app client replaced (GenerateSecret changed)");
             }
-            let c = service.create_user_pool_client(Request(body)).await?["UserPoolClient"].clone();
-            tracing::info!(client = %name, id = %c["ClientId"], pool = %pool_id, "app client created");
+            let c = service
+                .create_user_pool_client(req(Value::Object(body))?)
+                .await?
+                .user_pool_client;
+            tracing::info!(client = %name, id = %c.client_id, pool = %pool_id, "app client created");
             c
         }
     };
-    let id = client["ClientId"].as_str().unwrap_or_default().to_owned();
-    let mut attrs = vec![("ClientId", json!(id)), ("Name", client["ClientName"].clone())];
-    if let Some(s) = client.get("ClientSecret").filter(|s| !s.is_null()) {
-        attrs.push(("ClientSecret", s.clone()));
+    let id = client.client_id;
+    let mut attrs = vec![("ClientId", json!(id)), ("Name", json!(client.client_name))];
+    if let Some(s) = client.client_secret {
+        attrs.push(("ClientSecret", json!(s)));
     }
     physical.set(lid, id.clone(), &attrs);
     Ok(id)

@@ -65,7 +65,6 @@
 //! ```
 use crate::events::*;
 use anyhow::Context;
-use cognate_core::request::Request;
 use cognate_functions::{FunctionDef, FunctionError, FunctionTarget, ProcessSpec, RemoteSpec};
 use cognate_server::{PoolDeclaration, RunningServer, ServeOptions};
 use serde_json::{Map, Value, json};
@@ -501,11 +500,13 @@ async fn attach_existing(
 ) -> anyhow::Result<String> {
     let service = running.service();
     let by_id = service
-        .describe_user_pool(Request(Map::from_iter([("UserPoolId".to_owned(), json!(reference))])))
+        .describe_user_pool(cognate_core::ops::pools::UserPoolRef {
+            user_pool_id: reference.to_owned(),
+        })
         .await
         .ok();
     let name = match &by_id {
-        Some(described) => described["UserPool"]["Name"].as_str().unwrap_or_default().to_owned(),
+        Some(described) => described.user_pool.name.clone(),
         None => reference.to_owned(),
     };
     let decl = PoolDeclaration {
