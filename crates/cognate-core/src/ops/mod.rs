@@ -6,15 +6,13 @@
 //! input from its JSON request with AWS's validation messages; outputs serialise to the JSON
 //! Cognito answers. Rust callers build inputs directly and never touch JSON.
 pub mod admin;
-pub mod auth;
 pub mod clients;
-pub mod custom_auth;
 pub mod groups;
 pub mod limits;
 pub mod mfa;
-pub mod migration;
+pub mod mfa_settings;
 pub mod pools;
-pub mod srp;
+pub mod sign_in;
 pub mod types;
 pub mod users;
 
@@ -143,15 +141,15 @@ operations! {
     "AdminAddUserToGroup" => admin_add_user_to_group in "groups.rs",
     "AdminRemoveUserFromGroup" => admin_remove_user_from_group in "groups.rs",
     "AdminListGroupsForUser" => admin_list_groups_for_user in "groups.rs",
-    "InitiateAuth" => initiate_auth(ctx) in "auth.rs",
-    "AdminInitiateAuth" => admin_initiate_auth(ctx) in "auth.rs",
-    "GetTokensFromRefreshToken" => get_tokens_from_refresh_token(ctx) in "auth.rs",
-    "RespondToAuthChallenge" => respond_to_auth_challenge(ctx) in "auth.rs",
-    "AdminRespondToAuthChallenge" => admin_respond_to_auth_challenge(ctx) in "auth.rs",
-    "AssociateSoftwareToken" => associate_software_token in "mfa.rs",
-    "VerifySoftwareToken" => verify_software_token in "mfa.rs",
-    "SetUserMFAPreference" => set_user_mfa_preference in "mfa.rs",
-    "AdminSetUserMFAPreference" => admin_set_user_mfa_preference in "mfa.rs",
+    "InitiateAuth" => initiate_auth(ctx) in "sign_in/mod.rs",
+    "AdminInitiateAuth" => admin_initiate_auth(ctx) in "sign_in/mod.rs",
+    "GetTokensFromRefreshToken" => get_tokens_from_refresh_token(ctx) in "sign_in/refresh.rs",
+    "RespondToAuthChallenge" => respond_to_auth_challenge(ctx) in "sign_in/mod.rs",
+    "AdminRespondToAuthChallenge" => admin_respond_to_auth_challenge(ctx) in "sign_in/mod.rs",
+    "AssociateSoftwareToken" => associate_software_token in "mfa_settings.rs",
+    "VerifySoftwareToken" => verify_software_token in "mfa_settings.rs",
+    "SetUserMFAPreference" => set_user_mfa_preference in "mfa_settings.rs",
+    "AdminSetUserMFAPreference" => admin_set_user_mfa_preference in "mfa_settings.rs",
 }
 
 impl Cognito {
