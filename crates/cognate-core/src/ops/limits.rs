@@ -1,6 +1,7 @@
-//! Protections against guessing and flooding, as Cognito has them: the progressive password
-//! lockout, the attempt limit on codes, the limit on code requests, and the same counters for
-//! names that match nobody (so that, with PreventUserExistenceErrors, they answer alike).
+//! Protections against guessing and flooding, as Cognito has them: the attempt limit on codes,
+//! the limit on code requests, and the same counters for names that match nobody (so that,
+//! with PreventUserExistenceErrors, they answer alike). The password lockout, which only
+//! sign-in and ChangePassword meet, is in `sign_in/lockout.rs`.
 //!
 //! Every check of a password or a code, and every request for a new code, runs under the
 //! user's mutex (see `locks.rs`): the counter is read, checked and written back before the next
@@ -10,82 +11,31 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::locks::KeyGuard;
 use crate::messages::{Channel, delivery_details};
 use crate::model::*;
+use crate::ops::sign_in::lockout::{LOCKOUT_RESET_MS, Lockout};
+use crate::rng::RandomExt;
 use crate::service::Cognito;
 use crate::store::StoreError;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-/// Failures in a row before the first lockout (Cognito: "After five failed sign-in attempts").
-pub(crate) const LOCKOUT_THRESHOLD: i64 = 5;
-/// The longest lockout ("up to a maximum of approximately 15 minutes").
-const LOCKOUT_MAX_MS: i64 = 15 * 60 * 1000;
-/// Quiet time after which the count of failures starts again.
-const LOCKOUT_RESET_MS: i64 = 15 * 60 * 1000;
 /// Wrong answers a code takes before it is dead.
 pub(crate) const MAX_CODE_ATTEMPTS: u32 = 5;
 /// Requests for a new code per user and purpose within [`CODE_REQUEST_WINDOW_MS`].
 pub(crate) const MAX_CODE_REQUESTS: usize = 5;
 pub(crate) const CODE_REQUEST_WINDOW_MS: i64 = 60 * 60 * 1000;
-const LOCKOUT_KEY: &str = "lockout";
 const CODE_REQUESTS_KEY: &str = "codeRequests";
 /// Names that match nobody are forgotten after an hour of quiet, once there are this many.
 const GHOSTS_PRUNE_AT: usize = 4096;
 
-/// The lockout state of a user (kept in `User::extra`) or of an unknown name.
-#[derive(Debug, Default, Clone, Copy, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Lockout {
-    #[serde(default)]
-    failures: i64,
-    #[serde(default)]
-    last_failure_ms: i64,
-    #[serde(default)]
-    until_ms: i64,
-}
-
-impl Lockout {
-    fn of(user: &User) -> Self {
-        user.extra
-            .get(LOCKOUT_KEY)
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default()
-    }
-
-    fn locked(&self, now: i64) -> bool {
-        now < self.until_ms
-    }
-
-    /// Counts a failure. From the fifth in a row the name is locked out for 2^(n-5) seconds
-    /// (1 s, 2 s, 4 s, …), at most 15 minutes; 15 minutes without a failure start again.
-    fn fail(&mut self, now: i64) {
-        if now - self.last_failure_ms >= LOCKOUT_RESET_MS {
-            self.failures = 0;
-        }
-        self.failures += 1;
-        self.last_failure_ms = now;
-        self.until_ms = if self.failures >= LOCKOUT_THRESHOLD {
-            let exp = (self.failures - LOCKOUT_THRESHOLD).min(20) as u32;
-            now + (1000i64 << exp).min(LOCKOUT_MAX_MS)
-        } else {
-            0
-        };
-    }
-}
-
 /// What is counted for a name that matches no user.
 #[derive(Debug, Default)]
 pub(crate) struct Ghost {
-    lockout: Lockout,
+    pub(crate) lockout: Lockout,
     /// Wrong codes per purpose: (count, first attempt).
     code_attempts: BTreeMap<String, (u32, i64)>,
     /// Code requests per purpose.
     requests: BTreeMap<String, Vec<i64>>,
     touched_ms: i64,
-}
-
-pub(crate) fn password_attempts_exceeded() -> Error {
-    Error::not_authorized("Password attempts exceeded")
 }
 
 pub(crate) fn attempt_limit_exceeded() -> Error {
@@ -136,13 +86,6 @@ impl Cognito {
             .await
     }
 
-    /// The mutex for guesses at a name that matches nobody.
-    async fn lock_ghost(&self, pool: &UserPool, name: &str) -> KeyGuard {
-        self.guess_locks
-            .lock(format!("name\u{0}{}\u{0}{}", pool.id, Self::user_key(pool, name)))
-            .await
-    }
-
     /// The user as stored now (read again once its mutex is held).
     pub(crate) async fn reload_user(&self, pool: &UserPool, user: &User) -> Result<User> {
         self.store
@@ -181,70 +124,7 @@ impl Cognito {
         Err(Error::new(ErrorKind::TooManyRequestsException, "Too many requests"))
     }
 
-    /// Refuses a password check while the user is locked out after repeated failures.
-    pub(crate) fn check_lockout(&self, user: &User) -> Result<()> {
-        if Lockout::of(user).locked(self.now_ms()) {
-            return Err(password_attempts_exceeded());
-        }
-        Ok(())
-    }
-
-    /// Counts the result of a password check: a failure towards the lockout, a success ends
-    /// the count. Call with the user's mutex held.
-    pub(crate) async fn record_password_result(&self, pool: &UserPool, user: &mut User, ok: bool) -> Result<()> {
-        let now = self.now_ms();
-        if ok {
-            if user.extra.contains_key(LOCKOUT_KEY) {
-                self.update_quietly(pool, user, |u| {
-                    u.extra.remove(LOCKOUT_KEY);
-                })
-                .await?;
-            }
-            return Ok(());
-        }
-        self.update_quietly(pool, user, |u| {
-            let mut l = Lockout::of(u);
-            l.fail(now);
-            u.extra.insert(LOCKOUT_KEY.into(), json!(l));
-        })
-        .await
-    }
-
-    /// One password check for a known user, serialised with every other guess at that user:
-    /// reads the user again, refuses while locked out (with `locked()`, without checking the
-    /// password), checks, and counts the result. Returns the user as stored now, or
-    /// "Incorrect username or password.".
-    pub(crate) async fn guarded_password_check(
-        &self,
-        pool: &UserPool,
-        user: &User,
-        password: &str,
-        locked: fn() -> Error,
-    ) -> Result<User> {
-        let _guard = self.lock_user(pool, &user.username).await;
-        let mut user = self.reload_user(pool, user).await?;
-        if Lockout::of(&user).locked(self.now_ms()) {
-            return Err(locked());
-        }
-        let ok = match &user.password_hash {
-            Some(h) => self.compute.verify_password(password.to_owned(), h.clone()).await?,
-            None => {
-                self.dummy_password_check(pool, password).await?;
-                false
-            }
-        };
-        // A counter that could not be written must not change the answer: the answer would
-        // then tell whether the password was right.
-        if let Err(e) = self.record_password_result(pool, &mut user, ok).await {
-            tracing::warn!(error = %e, "could not count a password check");
-        }
-        if !ok {
-            return Err(Error::incorrect_credentials());
-        }
-        Ok(user)
-    }
-
-    fn with_ghost<R>(&self, pool: &UserPool, name: &str, f: impl FnOnce(&mut Ghost, i64) -> R) -> R {
+    pub(crate) fn with_ghost<R>(&self, pool: &UserPool, name: &str, f: impl FnOnce(&mut Ghost, i64) -> R) -> R {
         let now = self.now_ms();
         let key = format!("{}\u{0}{}", pool.id, Self::user_key(pool, name));
         let mut ghosts = self.ghosts.lock().expect("ghosts poisoned");
@@ -256,30 +136,24 @@ impl Cognito {
         f(ghost, now)
     }
 
-    /// Refuses a name that matches nobody while it is "locked out", as for a user.
-    pub(crate) fn check_ghost_lockout(&self, pool: &UserPool, name: &str) -> Result<()> {
-        if self.with_ghost(pool, name, |g, now| g.lockout.locked(now)) {
-            return Err(password_attempts_exceeded());
-        }
-        Ok(())
-    }
-
-    /// A password guess at a name that matches nobody (PreventUserExistenceErrors): counted
-    /// like a wrong password, so that the name is "locked out" after as many failures as a
-    /// user; `password` is checked against a dummy hash, so that it costs the same time.
-    /// Always an error.
-    pub(crate) async fn ghost_password_check(&self, pool: &UserPool, name: &str, password: Option<&str>) -> Error {
-        let _guard = self.lock_ghost(pool, name).await;
-        if let Err(e) = self.check_ghost_lockout(pool, name) {
-            return e;
-        }
-        if let Some(p) = password
-            && let Err(e) = self.dummy_password_check(pool, p).await
+    /// Writes state that is not a modification of the user (lockout counters, the last TOTP
+    /// step): UserLastModifiedDate stays as it was.
+    pub(crate) async fn save_user_quietly(&self, pool: &UserPool, user: &mut User) -> Result<()> {
+        match self
+            .store
+            .update_user(&Self::user_key(pool, &user.username), user)
+            .await
         {
-            return e;
+            Ok(()) => {
+                user.version += 1;
+                Ok(())
+            }
+            Err(StoreError::Conflict) => Err(Error::new(
+                ErrorKind::TooManyRequestsException,
+                "The user was modified concurrently; retry the request.",
+            )),
+            Err(e) => Err(e.into()),
         }
-        self.with_ghost(pool, name, |g, now| g.lockout.fail(now));
-        Error::incorrect_credentials()
     }
 
     /// Checks a code, serialised with every other guess at the user: reads the user again,
@@ -403,4 +277,21 @@ impl Cognito {
         let to = format!("{}x@{}x.com", letter(h[0]), letter(h[1]));
         Ok(delivery_details(Channel::Email, &to))
     }
+
+    /// A per-pool secret key for stand-in answers about names that match nobody.
+    pub(crate) async fn pool_stand_in_key(&self, pool: &UserPool) -> Result<Vec<u8>> {
+        let context = format!("{}/{STAND_IN_KEY}", pool.id);
+        let sealed = match self.store.get_secret(&pool.id, STAND_IN_KEY).await? {
+            Some(s) => s,
+            None => {
+                let key: [u8; 32] = self.random.bytes();
+                let sealed = self.sealer.seal(&key, context.as_bytes(), self.nonce());
+                self.store.put_secret_if_absent(&pool.id, STAND_IN_KEY, &sealed).await?
+            }
+        };
+        let key = self.sealer.open(&sealed, context.as_bytes()).map_err(Error::internal)?;
+        Ok(key.to_vec())
+    }
 }
+
+const STAND_IN_KEY: &str = "stand-in-key";

@@ -5,20 +5,18 @@
 //! `…Output` (both beside the method, in the file the table names). [`Input::decode`] reads an
 //! input from its JSON request with AWS's validation messages; outputs serialise to the JSON
 //! Cognito answers. Rust callers build inputs directly and never touch JSON.
-pub mod auth;
 pub mod clients;
-pub mod custom_auth;
 pub mod groups;
 pub mod limits;
 pub mod list_users;
 pub mod mfa;
-pub mod migration;
+pub mod mfa_settings;
 pub mod new_users;
 pub mod passwords;
 pub mod pools;
 pub mod sessions;
+pub mod sign_in;
 pub mod sign_up;
-pub mod srp;
 pub mod types;
 pub mod user_attributes;
 pub mod users;
@@ -148,15 +146,15 @@ operations! {
     "AdminAddUserToGroup" => admin_add_user_to_group in "groups.rs",
     "AdminRemoveUserFromGroup" => admin_remove_user_from_group in "groups.rs",
     "AdminListGroupsForUser" => admin_list_groups_for_user in "groups.rs",
-    "InitiateAuth" => initiate_auth(ctx) in "auth.rs",
-    "AdminInitiateAuth" => admin_initiate_auth(ctx) in "auth.rs",
-    "GetTokensFromRefreshToken" => get_tokens_from_refresh_token(ctx) in "auth.rs",
-    "RespondToAuthChallenge" => respond_to_auth_challenge(ctx) in "auth.rs",
-    "AdminRespondToAuthChallenge" => admin_respond_to_auth_challenge(ctx) in "auth.rs",
-    "AssociateSoftwareToken" => associate_software_token in "mfa.rs",
-    "VerifySoftwareToken" => verify_software_token in "mfa.rs",
-    "SetUserMFAPreference" => set_user_mfa_preference in "mfa.rs",
-    "AdminSetUserMFAPreference" => admin_set_user_mfa_preference in "mfa.rs",
+    "InitiateAuth" => initiate_auth(ctx) in "sign_in/mod.rs",
+    "AdminInitiateAuth" => admin_initiate_auth(ctx) in "sign_in/mod.rs",
+    "GetTokensFromRefreshToken" => get_tokens_from_refresh_token(ctx) in "sign_in/refresh.rs",
+    "RespondToAuthChallenge" => respond_to_auth_challenge(ctx) in "sign_in/mod.rs",
+    "AdminRespondToAuthChallenge" => admin_respond_to_auth_challenge(ctx) in "sign_in/mod.rs",
+    "AssociateSoftwareToken" => associate_software_token in "mfa_settings.rs",
+    "VerifySoftwareToken" => verify_software_token in "mfa_settings.rs",
+    "SetUserMFAPreference" => set_user_mfa_preference in "mfa_settings.rs",
+    "AdminSetUserMFAPreference" => admin_set_user_mfa_preference in "mfa_settings.rs",
 }
 
 impl Cognito {

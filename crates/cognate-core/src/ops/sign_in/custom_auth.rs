@@ -3,9 +3,11 @@
 //! challenge session between rounds.
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::*;
-use crate::ops::auth::SignIn;
 use crate::ops::clients::flow_allowed;
-use crate::service::{CallContext, Cognito};
+use crate::ops::sign_in::challenge::Challenge;
+use crate::ops::sign_in::password::username_param;
+use crate::ops::sign_in::{Next, SignIn};
+use crate::service::Cognito;
 use crate::tokens::TokenSource;
 use crate::triggers::user_attributes_for_trigger;
 use serde_json::{Map, Value, json};
@@ -35,7 +37,7 @@ fn invalid_output(trigger: &str) -> Error {
 }
 
 impl Cognito {
-    pub(crate) async fn start_custom_auth(&self, s: &SignIn<'_>) -> Result<Value> {
+    pub(crate) async fn start_custom_auth(&self, s: &SignIn<'_>, params: &BTreeMap<String, String>) -> Result<Next> {
         if !flow_allowed(s.client, "ALLOW_CUSTOM_AUTH") {
             return Err(Error::invalid_parameter("CUSTOM_AUTH flow not enabled for this client"));
         }
@@ -50,15 +52,11 @@ impl Cognito {
                 ));
             }
         }
-        let username = s
-            .params
-            .get("USERNAME")
-            .filter(|u| !u.is_empty())
-            .ok_or_else(|| Error::missing("USERNAME"))?;
-        let secret_hash = s.params.get("SECRET_HASH").map(String::as_str);
+        let username = username_param(params)?;
+        let secret_hash = params.get("SECRET_HASH").map(String::as_str);
         // CUSTOM_AUTH may start with SRP (Amplify's CUSTOM_WITH_SRP).
-        let srp_a = if s.params.get("CHALLENGE_NAME").map(String::as_str) == Some("SRP_A") {
-            let hex = s.params.get("SRP_A").ok_or_else(|| Error::missing("SRP_A"))?;
+        let srp_a = if params.get("CHALLENGE_NAME").map(String::as_str) == Some("SRP_A") {
+            let hex = params.get("SRP_A").ok_or_else(|| Error::missing("SRP_A"))?;
             Some(cognate_crypto::srp::parse_srp_a(hex).map_err(|_| Error::invalid_parameter("Invalid SRP_A value."))?)
         } else {
             None
@@ -98,41 +96,28 @@ impl Cognito {
             Some(_) => vec![json!({"challengeName": "SRP_A", "challengeResult": true, "challengeMetadata": null})],
             None => Vec::new(),
         };
-        self.custom_auth_round(s.pool, s.client, &subject, history, srp_a.as_ref(), None, s.ctx)
-            .await
+        self.custom_auth_round(s, &subject, history, srp_a.as_ref()).await
     }
 
     /// Runs the next round for a known user after a step outside the custom loop (SRP).
-    pub(crate) async fn continue_custom_auth(
-        &self,
-        pool: &UserPool,
-        client: &AppClient,
-        user: User,
-        history: Vec<Value>,
-        client_metadata: Option<Map<String, Value>>,
-        ctx: &CallContext,
-    ) -> Result<Value> {
+    pub(crate) async fn continue_custom_auth(&self, s: &SignIn<'_>, user: User, history: Vec<Value>) -> Result<Next> {
         let subject = Subject {
             name: user.username.clone(),
             user: Some(user),
         };
-        self.custom_auth_round(pool, client, &subject, history, None, client_metadata, ctx)
-            .await
+        self.custom_auth_round(s, &subject, history, None).await
     }
 
     /// Runs DefineAuthChallenge on the history and acts on its decision. `srp_a` is the
     /// client's SRP_A while a PASSWORD_VERIFIER step may still follow.
-    #[allow(clippy::too_many_arguments)]
     async fn custom_auth_round(
         &self,
-        pool: &UserPool,
-        client: &AppClient,
+        s: &SignIn<'_>,
         subject: &Subject,
         history: Vec<Value>,
         srp_a: Option<&cognate_crypto::srp::SrpA>,
-        client_metadata: Option<Map<String, Value>>,
-        ctx: &CallContext,
-    ) -> Result<Value> {
+    ) -> Result<Next> {
+        let (pool, client, ctx, client_metadata) = (s.pool, s.client, s.ctx, &s.client_metadata);
         let not_found = subject.user.is_none();
         let mut request = Map::new();
         request.insert("userAttributes".into(), Value::Object(subject.attributes(pool)));
@@ -163,9 +148,7 @@ impl Cognito {
             let Some(user) = &subject.user else {
                 return Err(Error::incorrect_credentials());
             };
-            return self
-                .after_first_factor(pool, client, user, TokenSource::Authentication, client_metadata, ctx)
-                .await;
+            return Ok(Next::FirstFactorPassed(user.clone(), TokenSource::Authentication));
         }
         let challenge = match decision.get("challengeName").and_then(Value::as_str) {
             Some("CUSTOM_CHALLENGE") => "CUSTOM_CHALLENGE",
@@ -253,18 +236,24 @@ impl Cognito {
             .await?;
         let mut params = public;
         params.insert("USERNAME".into(), json!(subject.name));
-        Ok(json!({ "ChallengeName": challenge, "Session": session, "ChallengeParameters": params }))
+        let parameters = params
+            .into_iter()
+            .map(|(k, v)| (k, v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
+            .collect();
+        Ok(Next::Challenge(Challenge {
+            name: challenge.into(),
+            session,
+            parameters,
+        }))
     }
 
     pub(crate) async fn answer_custom_challenge(
         &self,
-        pool: &UserPool,
-        client: &AppClient,
+        s: &SignIn<'_>,
         session: ChallengeSession,
         responses: &BTreeMap<String, String>,
-        client_metadata: Option<Map<String, Value>>,
-        ctx: &CallContext,
-    ) -> Result<Value> {
+    ) -> Result<Next> {
+        let (pool, client, ctx, client_metadata) = (s.pool, s.client, s.ctx, &s.client_metadata);
         let username = responses.get("USERNAME").ok_or_else(|| Error::missing("USERNAME"))?;
         let answer = responses.get("ANSWER").ok_or_else(|| Error::missing("ANSWER"))?;
         let not_found = session
@@ -333,8 +322,7 @@ impl Cognito {
             "challengeResult": correct,
             "challengeMetadata": session.data.get("metadata").cloned().unwrap_or(Value::Null),
         }));
-        self.custom_auth_round(pool, client, &subject, history, None, client_metadata, ctx)
-            .await
+        self.custom_auth_round(s, &subject, history, None).await
     }
 }
 

@@ -3,9 +3,8 @@
 use crate::attributes::validate_attributes;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::*;
-use crate::ops::auth::SignIn;
+use crate::ops::sign_in::SignIn;
 use crate::service::{CallContext, Cognito};
-use crate::tokens::TokenSource;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -47,18 +46,6 @@ impl Cognito {
         self.set_password(s.pool, &mut user, password).await?;
         self.insert_migrated(s.pool, &mut user).await?;
         Ok(Some(user))
-    }
-
-    /// Finishes a sign-in by a just-migrated user.
-    pub(crate) async fn finish_migrated_sign_in(&self, s: &SignIn<'_>, user: User) -> Result<Value> {
-        if user.status == UserStatus::ResetRequired {
-            return Err(Error::new(
-                ErrorKind::PasswordResetRequiredException,
-                "Password reset required for the user",
-            ));
-        }
-        self.complete_sign_in(s.pool, s.client, &user, TokenSource::Authentication, None, s.ctx)
-            .await
     }
 
     /// Runs UserMigration_ForgotPassword for an unknown user.

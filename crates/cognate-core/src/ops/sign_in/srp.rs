@@ -2,10 +2,11 @@
 //! rest), answers SRP_A with PASSWORD_VERIFIER, and checks the password claim signature.
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::*;
-use crate::ops::auth::SignIn;
-use crate::ops::clients::flow_allowed;
+use crate::ops::sign_in::challenge::Challenge;
+use crate::ops::sign_in::password::{require_flow, username_param};
+use crate::ops::sign_in::{Next, SignIn};
 use crate::rng::RandomExt;
-use crate::service::{CallContext, Cognito};
+use crate::service::Cognito;
 use crate::tokens::TokenSource;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -44,20 +45,16 @@ impl Cognito {
         })
     }
 
-    pub(crate) async fn start_srp(&self, s: &SignIn<'_>) -> Result<Value> {
-        if !flow_allowed(s.client, "ALLOW_USER_SRP_AUTH") {
-            return Err(Error::invalid_parameter(
-                "USER_SRP_AUTH flow not enabled for this client",
-            ));
-        }
-        let username = s
-            .params
-            .get("USERNAME")
-            .filter(|u| !u.is_empty())
-            .ok_or_else(|| Error::missing("USERNAME"))?;
-        let srp_a = s.params.get("SRP_A").ok_or_else(|| Error::missing("SRP_A"))?;
+    pub(crate) async fn start_srp(&self, s: &SignIn<'_>, params: &BTreeMap<String, String>) -> Result<Next> {
+        require_flow(
+            s.client,
+            "ALLOW_USER_SRP_AUTH",
+            "USER_SRP_AUTH flow not enabled for this client",
+        )?;
+        let username = username_param(params)?;
+        let srp_a = params.get("SRP_A").ok_or_else(|| Error::missing("SRP_A"))?;
         let a = srp::parse_srp_a(srp_a).map_err(|_| Error::invalid_parameter("Invalid SRP_A value."))?;
-        let secret_hash = s.params.get("SECRET_HASH").map(String::as_str);
+        let secret_hash = params.get("SECRET_HASH").map(String::as_str);
         let user = match self.find_user(s.pool, username).await? {
             Some(u) => {
                 self.check_secret_hash_for_user(s.client, &[username, &u.username], secret_hash)?;
@@ -89,7 +86,7 @@ impl Cognito {
         user: &User,
         a: &srp::SrpA,
         extra: Map<String, Value>,
-    ) -> Result<Value> {
+    ) -> Result<Next> {
         let Some(verifier) = self.srp_verifier(pool, user) else {
             // Users without a verifier (no password yet) cannot use SRP.
             return Err(Error::incorrect_credentials());
@@ -108,23 +105,19 @@ impl Cognito {
         let session = self
             .start_challenge_with_id(pool, client, user, "PASSWORD_VERIFIER", data, &secret_block)
             .await?;
-        Ok(json!({
-            "ChallengeName": "PASSWORD_VERIFIER",
-            "Session": session,
-            "ChallengeParameters": {
-                "SALT": verifier.salt_hex(),
-                "SECRET_BLOCK": secret_block,
-                "SRP_B": challenge.srp_b_hex(),
-                "USERNAME": user.username,
-                "USER_ID_FOR_SRP": user.username,
-            }
-        }))
+        Ok(password_verifier(
+            session,
+            &verifier,
+            &challenge,
+            &secret_block,
+            &user.username,
+        ))
     }
 
     /// With PreventUserExistenceErrors, a name that matches nobody still gets a well-formed
     /// PASSWORD_VERIFIER: the salt and USER_ID_FOR_SRP are the same on every attempt (derived
     /// from a pool secret), B is computed as for a real verifier, and any answer fails.
-    async fn stand_in_password_verifier(&self, s: &SignIn<'_>, username: &str, a: &srp::SrpA) -> Result<Value> {
+    async fn stand_in_password_verifier(&self, s: &SignIn<'_>, username: &str, a: &srp::SrpA) -> Result<Next> {
         let key = self.pool_stand_in_key(s.pool).await?;
         let name = Self::user_key(s.pool, username);
         let derive = |label: &str| {
@@ -155,40 +148,33 @@ impl Cognito {
         let mut data = Map::new();
         data.insert("A".into(), json!(a.to_hex()));
         data.insert("userNotFound".into(), json!(true));
-        // The name as typed: its failures are counted under it (limits.rs).
+        // The name as typed: its failures are counted under it (lockout.rs).
         data.insert("name".into(), json!(username));
         let owner = User {
             username: user_id.clone(),
-            ..crate::ops::custom_auth::placeholder_user(s.pool)
+            ..crate::ops::sign_in::custom_auth::placeholder_user(s.pool)
         };
         let session = self
             .start_challenge_with_id(s.pool, s.client, &owner, "PASSWORD_VERIFIER", data, &secret_block)
             .await?;
-        Ok(json!({
-            "ChallengeName": "PASSWORD_VERIFIER",
-            "Session": session,
-            "ChallengeParameters": {
-                "SALT": verifier.salt_hex(),
-                "SECRET_BLOCK": secret_block,
-                "SRP_B": challenge.srp_b_hex(),
-                "USERNAME": user_id,
-                "USER_ID_FOR_SRP": user_id,
-            }
-        }))
+        Ok(password_verifier(
+            session,
+            &verifier,
+            &challenge,
+            &secret_block,
+            &user_id,
+        ))
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn answer_password_verifier(
         &self,
-        pool: &UserPool,
-        client: &AppClient,
+        s: &SignIn<'_>,
         session: &ChallengeSession,
         user: User,
         responses: &BTreeMap<String, String>,
-        client_metadata: Option<Map<String, Value>>,
-        ctx: &CallContext,
-    ) -> Result<Value> {
-        // Serialised with every other guess at this user, and counted (see limits.rs).
+    ) -> Result<Next> {
+        let (pool, client) = (s.pool, s.client);
+        // Serialised with every other guess at this user, and counted (see lockout.rs).
         let guard = self.lock_user(pool, &user.username).await;
         let mut user = self.reload_user(pool, &user).await?;
         self.check_lockout(&user)?;
@@ -257,9 +243,7 @@ impl Cognito {
             let mut history = history.clone();
             history
                 .push(json!({"challengeName": "PASSWORD_VERIFIER", "challengeResult": ok, "challengeMetadata": null}));
-            return self
-                .continue_custom_auth(pool, client, user, history, client_metadata, ctx)
-                .await;
+            return Ok(Next::CustomAuthRound(user, history));
         }
         if !ok {
             return Err(Error::incorrect_credentials());
@@ -277,10 +261,28 @@ impl Cognito {
                 "Password reset required for the user",
             )),
             UserStatus::ForceChangePassword => self.new_password_challenge(pool, client, &user).await,
-            _ => {
-                self.after_first_factor(pool, client, &user, TokenSource::Authentication, client_metadata, ctx)
-                    .await
-            }
+            _ => Ok(Next::FirstFactorPassed(user, TokenSource::Authentication)),
         }
     }
+}
+
+/// The PASSWORD_VERIFIER challenge: the salt, B and the block the client signs.
+fn password_verifier(
+    session: String,
+    verifier: &srp::Verifier,
+    challenge: &srp::ServerChallenge,
+    secret_block: &str,
+    user_id: &str,
+) -> Next {
+    Next::Challenge(Challenge {
+        name: "PASSWORD_VERIFIER".into(),
+        session,
+        parameters: BTreeMap::from([
+            ("SALT".into(), verifier.salt_hex()),
+            ("SECRET_BLOCK".into(), secret_block.to_owned()),
+            ("SRP_B".into(), challenge.srp_b_hex()),
+            ("USERNAME".into(), user_id.to_owned()),
+            ("USER_ID_FOR_SRP".into(), user_id.to_owned()),
+        ]),
+    })
 }

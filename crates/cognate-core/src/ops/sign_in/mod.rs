@@ -1,0 +1,418 @@
+//! Sign-in: InitiateAuth, AdminInitiateAuth, RespondToAuthChallenge and
+//! AdminRespondToAuthChallenge, as one state machine.
+//!
+//! The state between requests is the stored challenge ([`challenge`]). A request either
+//! starts a flow ([`Cognito::start`]: one `match` from (entry, AuthFlow) to a step) or answers
+//! the open challenge ([`Cognito::answer`]: one `match` from ChallengeName to a step). Each
+//! step, one file apiece, returns a [`Next`] to [`Cognito::run`] instead of calling the next
+//! step itself: a new challenge for the client, "first factor passed" (MFA decides what
+//! follows), another CUSTOM_AUTH round, or "signed in" ([`complete`] issues the tokens).
+//! New flows and challenges are new arms and files.
+pub mod challenge;
+pub mod complete;
+pub mod custom_auth;
+pub mod lockout;
+pub mod mfa;
+pub mod migration;
+pub mod names;
+pub mod new_password;
+pub mod password;
+pub mod refresh;
+pub mod srp;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::{AppClient, User, UserPool};
+use crate::ops::Input;
+use crate::request::Request;
+use crate::service::{CallContext, Cognito};
+use crate::tokens::TokenSource;
+use challenge::Challenge;
+pub use names::{AuthFlow, ChallengeName};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+// ---- inputs ------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InitiateAuthInput {
+    pub auth_flow: AuthFlow,
+    pub client_id: String,
+    pub auth_parameters: BTreeMap<String, String>,
+    pub client_metadata: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminInitiateAuthInput {
+    pub user_pool_id: String,
+    pub client_id: String,
+    pub auth_flow: AuthFlow,
+    pub auth_parameters: BTreeMap<String, String>,
+    pub client_metadata: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RespondToAuthChallengeInput {
+    pub client_id: String,
+    pub challenge_name: String,
+    pub session: Option<String>,
+    pub challenge_responses: BTreeMap<String, String>,
+    pub client_metadata: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AdminRespondToAuthChallengeInput {
+    pub user_pool_id: String,
+    pub client_id: String,
+    pub challenge_name: String,
+    pub session: Option<String>,
+    pub challenge_responses: BTreeMap<String, String>,
+    pub client_metadata: Option<BTreeMap<String, String>>,
+}
+
+impl Input for InitiateAuthInput {
+    fn decode(req: &Request) -> Result<Self> {
+        req.str("AuthFlow")?;
+        let client_id = req.str("ClientId")?;
+        let auth_parameters = req.str_map("AuthParameters")?.unwrap_or_default();
+        let client_metadata = req.str_map("ClientMetadata")?;
+        Ok(Self {
+            auth_flow: AuthFlow::decode(req)?,
+            client_id,
+            auth_parameters,
+            client_metadata,
+        })
+    }
+}
+
+impl Input for AdminInitiateAuthInput {
+    fn decode(req: &Request) -> Result<Self> {
+        let user_pool_id = req.pool_id()?;
+        req.str("AuthFlow")?;
+        let client_id = req.str("ClientId")?;
+        let auth_parameters = req.str_map("AuthParameters")?.unwrap_or_default();
+        let client_metadata = req.str_map("ClientMetadata")?;
+        Ok(Self {
+            user_pool_id,
+            client_id,
+            auth_flow: AuthFlow::decode(req)?,
+            auth_parameters,
+            client_metadata,
+        })
+    }
+}
+
+impl Input for RespondToAuthChallengeInput {
+    fn decode(req: &Request) -> Result<Self> {
+        Ok(Self {
+            client_id: req.str("ClientId")?,
+            challenge_name: req.str("ChallengeName")?,
+            challenge_responses: req.str_map("ChallengeResponses")?.unwrap_or_default(),
+            session: req.opt_str("Session")?,
+            client_metadata: req.str_map("ClientMetadata")?,
+        })
+    }
+}
+
+impl Input for AdminRespondToAuthChallengeInput {
+    fn decode(req: &Request) -> Result<Self> {
+        Ok(Self {
+            user_pool_id: req.pool_id()?,
+            client_id: req.str("ClientId")?,
+            challenge_name: req.str("ChallengeName")?,
+            challenge_responses: req.str_map("ChallengeResponses")?.unwrap_or_default(),
+            session: req.opt_str("Session")?,
+            client_metadata: req.str_map("ClientMetadata")?,
+        })
+    }
+}
+
+// ---- outputs -----------------------------------------------------------------------------
+
+/// AuthenticationResultType: the tokens of a successful sign-in or refresh.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AuthenticationResult {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub token_type: String,
+    pub id_token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_device_metadata: Option<NewDeviceMetadata>,
+}
+
+/// NewDeviceMetadataType (no device is remembered yet, so never present today).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NewDeviceMetadata {
+    pub device_key: String,
+    pub device_group_key: String,
+}
+
+/// What every sign-in request answers: the next challenge, or the tokens (with empty
+/// ChallengeParameters).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SignInOutput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    pub challenge_parameters: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authentication_result: Option<AuthenticationResult>,
+}
+
+pub type InitiateAuthOutput = SignInOutput;
+pub type AdminInitiateAuthOutput = SignInOutput;
+pub type RespondToAuthChallengeOutput = SignInOutput;
+pub type AdminRespondToAuthChallengeOutput = SignInOutput;
+
+impl From<Challenge> for SignInOutput {
+    fn from(c: Challenge) -> Self {
+        Self {
+            challenge_name: Some(c.name),
+            session: Some(c.session),
+            challenge_parameters: c.parameters,
+            authentication_result: None,
+        }
+    }
+}
+
+impl From<AuthenticationResult> for SignInOutput {
+    fn from(tokens: AuthenticationResult) -> Self {
+        Self {
+            challenge_name: None,
+            session: None,
+            challenge_parameters: BTreeMap::new(),
+            authentication_result: Some(tokens),
+        }
+    }
+}
+
+// ---- the machine ---------------------------------------------------------------------------
+
+/// Everything a sign-in step needs to know about its request.
+pub(crate) struct SignIn<'a> {
+    pub(crate) pool: &'a UserPool,
+    pub(crate) client: &'a AppClient,
+    pub(crate) ctx: &'a CallContext,
+    /// InitiateAuth's ClientMetadata: triggers of the first step see it as validationData.
+    pub(crate) validation_data: Option<Map<String, Value>>,
+    /// RespondToAuthChallenge's ClientMetadata: triggers after the first step see it as
+    /// clientMetadata (none when the sign-in ends within InitiateAuth).
+    pub(crate) client_metadata: Option<Map<String, Value>>,
+}
+
+/// What a step hands back to the machine.
+pub(crate) enum Next {
+    /// A challenge for the client (its state is stored).
+    Challenge(Challenge),
+    /// The first factor (password, SRP, custom challenge, new password) is right: MFA
+    /// decides what follows.
+    FirstFactorPassed(User, TokenSource),
+    /// SRP inside CUSTOM_AUTH answered: DefineAuthChallenge sees the history again.
+    CustomAuthRound(User, Vec<Value>),
+    /// Every factor is right: tokens and PostAuthentication.
+    SignedIn(User, TokenSource),
+}
+
+/// Which operation started the flow: the client one or the admin one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    Client,
+    Admin,
+}
+
+pub(crate) fn to_json_map(m: Option<BTreeMap<String, String>>) -> Option<Map<String, Value>> {
+    m.map(|m| m.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+}
+
+// ---- operations --------------------------------------------------------------------------
+
+impl Cognito {
+    pub async fn initiate_auth(&self, input: InitiateAuthInput, ctx: &CallContext) -> Result<InitiateAuthOutput> {
+        let (client, pool) = self.client_and_pool(&input.client_id).await?;
+        let s = SignIn {
+            pool: &pool,
+            client: &client,
+            ctx,
+            validation_data: to_json_map(input.client_metadata),
+            client_metadata: None,
+        };
+        self.start(&s, Entry::Client, input.auth_flow, &input.auth_parameters)
+            .await
+    }
+
+    pub async fn admin_initiate_auth(
+        &self,
+        input: AdminInitiateAuthInput,
+        ctx: &CallContext,
+    ) -> Result<AdminInitiateAuthOutput> {
+        let pool = self.pool(&input.user_pool_id).await?;
+        let client = self.client_of(&pool.id, &input.client_id).await?;
+        let s = SignIn {
+            pool: &pool,
+            client: &client,
+            ctx,
+            validation_data: to_json_map(input.client_metadata),
+            client_metadata: None,
+        };
+        self.start(&s, Entry::Admin, input.auth_flow, &input.auth_parameters)
+            .await
+    }
+
+    pub async fn respond_to_auth_challenge(
+        &self,
+        input: RespondToAuthChallengeInput,
+        ctx: &CallContext,
+    ) -> Result<RespondToAuthChallengeOutput> {
+        let (client, pool) = self.client_and_pool(&input.client_id).await?;
+        let s = SignIn {
+            pool: &pool,
+            client: &client,
+            ctx,
+            validation_data: None,
+            client_metadata: to_json_map(input.client_metadata),
+        };
+        self.answer(&s, &input.challenge_name, input.session, &input.challenge_responses)
+            .await
+    }
+
+    pub async fn admin_respond_to_auth_challenge(
+        &self,
+        input: AdminRespondToAuthChallengeInput,
+        ctx: &CallContext,
+    ) -> Result<AdminRespondToAuthChallengeOutput> {
+        let pool = self.pool(&input.user_pool_id).await?;
+        let client = self.client_of(&pool.id, &input.client_id).await?;
+        let s = SignIn {
+            pool: &pool,
+            client: &client,
+            ctx,
+            validation_data: None,
+            client_metadata: to_json_map(input.client_metadata),
+        };
+        self.answer(&s, &input.challenge_name, input.session, &input.challenge_responses)
+            .await
+    }
+
+    /// Starts a flow: the step for (operation, AuthFlow).
+    async fn start(
+        &self,
+        s: &SignIn<'_>,
+        entry: Entry,
+        flow: AuthFlow,
+        params: &BTreeMap<String, String>,
+    ) -> Result<SignInOutput> {
+        use AuthFlow::*;
+        let next = match (entry, flow) {
+            (Entry::Client, UserPasswordAuth) => {
+                password::require_flow(
+                    s.client,
+                    "ALLOW_USER_PASSWORD_AUTH",
+                    "USER_PASSWORD_AUTH flow not enabled for this client",
+                )?;
+                self.start_password(s, params).await
+            }
+            (Entry::Admin, AdminUserPasswordAuth | AdminNoSrpAuth) => {
+                password::require_flow(
+                    s.client,
+                    "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+                    "Auth flow not enabled for this client",
+                )?;
+                self.start_password(s, params).await
+            }
+            (_, RefreshTokenAuth | RefreshToken) => {
+                return self.start_refresh(s, params).await.map(SignInOutput::from);
+            }
+            (_, CustomAuth) => self.start_custom_auth(s, params).await,
+            (_, UserSrpAuth) => self.start_srp(s, params).await,
+            (_, UserAuth) => Err(Error::invalid_parameter(format!(
+                "{} is not supported by this version of Cognate.",
+                flow.name()
+            ))),
+            (Entry::Client, AdminNoSrpAuth | AdminUserPasswordAuth) | (Entry::Admin, UserPasswordAuth) => {
+                Err(Error::invalid_parameter("Initiate Auth method not supported."))
+            }
+        };
+        self.run(s, next?).await
+    }
+
+    /// Answers the open challenge: takes its stored state and runs the step for its name. A
+    /// rejected answer (a bad new password, a bad parameter) puts the challenge back, as
+    /// Cognito lets the client retry.
+    async fn answer(
+        &self,
+        s: &SignIn<'_>,
+        name: &str,
+        session_id: Option<String>,
+        responses: &BTreeMap<String, String>,
+    ) -> Result<SignInOutput> {
+        let session = self.take_challenge(s, name, session_id, responses).await?;
+        let challenge = ChallengeName::parse(name);
+        if challenge == Some(ChallengeName::CustomChallenge) {
+            let next = self.answer_custom_challenge(s, session, responses).await?;
+            return self.run(s, next).await;
+        }
+        let username = responses.get("USERNAME").ok_or_else(|| Error::missing("USERNAME"))?;
+        if session.data.get("userNotFound").and_then(Value::as_bool) == Some(true) {
+            // The stand-in PASSWORD_VERIFIER for a name that matched nobody (see srp.rs).
+            self.check_secret_hash(s.client, username, responses.get("SECRET_HASH").map(String::as_str))?;
+            let name = session
+                .data
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or(&session.username);
+            return Err(self.ghost_password_check(s.pool, name, None).await);
+        }
+        let user = self.require_user(s.pool, username).await?;
+        if user.username != session.username {
+            return Err(Error::not_authorized("Invalid session for the user."));
+        }
+        self.check_secret_hash_for_user(
+            s.client,
+            &[username, &user.username],
+            responses.get("SECRET_HASH").map(String::as_str),
+        )?;
+        use ChallengeName::*;
+        let next = match challenge {
+            Some(PasswordVerifier) => self.answer_password_verifier(s, &session, user, responses).await,
+            Some(NewPasswordRequired) => self.answer_new_password(s, user, responses).await,
+            // Wrong codes put the session back themselves (up to a limit).
+            Some(SoftwareTokenMfa | SmsMfa | EmailOtp | SelectMfaType | MfaSetup) => {
+                self.answer_mfa(s, session.clone(), user, responses).await
+            }
+            Some(CustomChallenge) | None => Err(Error::invalid_parameter(format!(
+                "Challenge {name} is not supported by this version of Cognate."
+            ))),
+        };
+        let outcome = match next {
+            Ok(next) => self.run(s, next).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &outcome
+            && matches!(
+                e.kind,
+                ErrorKind::InvalidPasswordException | ErrorKind::InvalidParameterException
+            )
+        {
+            self.put_back_challenge(&session).await?;
+        }
+        outcome
+    }
+
+    /// Runs the machine from a step's outcome to the answer for the client.
+    async fn run(&self, s: &SignIn<'_>, mut next: Next) -> Result<SignInOutput> {
+        loop {
+            next = match next {
+                Next::Challenge(challenge) => return Ok(challenge.into()),
+                Next::FirstFactorPassed(user, source) => self.after_first_factor(s, &user, source).await?,
+                Next::CustomAuthRound(user, history) => self.continue_custom_auth(s, user, history).await?,
+                Next::SignedIn(user, source) => return self.finish_sign_in(s, &user, source).await.map(Into::into),
+            };
+        }
+    }
+}

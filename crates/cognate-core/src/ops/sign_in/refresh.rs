@@ -1,0 +1,261 @@
+//! Refreshing tokens: REFRESH_TOKEN_AUTH (a flow of InitiateAuth and AdminInitiateAuth) and
+//! GetTokensFromRefreshToken (an operation of its own).
+use crate::error::{Error, Result};
+use crate::model::*;
+use crate::ops::Input;
+use crate::ops::clients::flow_allowed;
+use crate::ops::sign_in::{AuthenticationResult, SignIn, to_json_map};
+use crate::request::Request;
+use crate::service::{CallContext, Cognito};
+use crate::tokens::TokenSource;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+// ---- inputs ------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetTokensFromRefreshTokenInput {
+    pub refresh_token: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    /// Devices are not remembered yet, so a key names nothing; it is checked and ignored.
+    pub device_key: Option<String>,
+    pub client_metadata: Option<BTreeMap<String, String>>,
+}
+
+impl Input for GetTokensFromRefreshTokenInput {
+    fn decode(req: &Request) -> Result<Self> {
+        let refresh_token = req.str("RefreshToken")?;
+        check_pattern("refreshToken", &refresh_token, is_token_char, "[A-Za-z0-9-_=.]+")?;
+        let client_id = req.str("ClientId")?;
+        check_length("clientId", &client_id, 1, 128)?;
+        check_pattern("clientId", &client_id, is_word_or_plus, "[\\w+]+")?;
+        let client_secret = req.opt_str("ClientSecret")?;
+        if let Some(secret) = &client_secret {
+            check_length("clientSecret", secret, 24, 64)?;
+            check_pattern("clientSecret", secret, is_word_or_plus, "[\\w+]+")?;
+        }
+        let device_key = req.opt_str("DeviceKey")?;
+        if let Some(key) = &device_key {
+            check_device_key(key)?;
+        }
+        Ok(Self {
+            refresh_token,
+            client_id,
+            client_secret,
+            device_key,
+            client_metadata: req.str_map("ClientMetadata")?,
+        })
+    }
+}
+
+// ---- outputs -----------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetTokensFromRefreshTokenOutput {
+    pub authentication_result: AuthenticationResult,
+}
+
+// ---- operations --------------------------------------------------------------------------
+
+impl Cognito {
+    /// REFRESH_TOKEN_AUTH: the refresh token and, for a client with a secret, a SECRET_HASH.
+    pub(crate) async fn start_refresh(
+        &self,
+        s: &SignIn<'_>,
+        params: &BTreeMap<String, String>,
+    ) -> Result<AuthenticationResult> {
+        check_refresh_allowed(s.client)?;
+        let token = params
+            .get("REFRESH_TOKEN")
+            .ok_or_else(|| Error::missing("REFRESH_TOKEN"))?;
+        let proof = ClientProof::SecretHash {
+            username: params.get("USERNAME").map(String::as_str),
+            hash: params.get("SECRET_HASH").map(String::as_str),
+        };
+        self.refresh_tokens(s.pool, s.client, token, proof, None, s.ctx).await
+    }
+
+    /// GetTokensFromRefreshToken: REFRESH_TOKEN_AUTH as an operation of its own (how Amplify v6
+    /// refreshes), with the client secret itself instead of a SECRET_HASH, and ClientMetadata
+    /// for PreTokenGeneration. Without refresh-token rotation no new refresh token comes back.
+    pub async fn get_tokens_from_refresh_token(
+        &self,
+        input: GetTokensFromRefreshTokenInput,
+        ctx: &CallContext,
+    ) -> Result<GetTokensFromRefreshTokenOutput> {
+        let metadata = to_json_map(input.client_metadata);
+        let (client, pool) = self.client_and_pool(&input.client_id).await?;
+        check_client_secret(&client, input.client_secret.as_deref())?;
+        check_refresh_allowed(&client)?;
+        let authentication_result = self
+            .refresh_tokens(
+                &pool,
+                &client,
+                &input.refresh_token,
+                ClientProof::SecretChecked,
+                metadata,
+                ctx,
+            )
+            .await?;
+        Ok(GetTokensFromRefreshTokenOutput { authentication_result })
+    }
+
+    /// New ID and access tokens from a refresh token of `client`: what REFRESH_TOKEN_AUTH and
+    /// GetTokensFromRefreshToken share. Runs PreTokenGeneration (`TokenGeneration_RefreshTokens`).
+    async fn refresh_tokens(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        token: &str,
+        proof: ClientProof<'_>,
+        client_metadata: Option<Map<String, Value>>,
+        ctx: &CallContext,
+    ) -> Result<AuthenticationResult> {
+        let invalid = || Error::not_authorized("Invalid Refresh Token");
+        let digest = crate::tokens::refresh_digest(token);
+        let session = self
+            .store
+            .find_token_session(&pool.id, &digest)
+            .await?
+            .ok_or_else(invalid)?;
+        if session.client_id != client.client_id {
+            return Err(invalid());
+        }
+        if session.revoked {
+            return Err(Error::not_authorized("Refresh Token has been revoked"));
+        }
+        if session.expires_ms <= self.now_ms() {
+            return Err(Error::not_authorized("Refresh Token has expired"));
+        }
+        let user = self
+            .store
+            .get_user(&pool.id, &Self::user_key(pool, &session.username))
+            .await?
+            .ok_or_else(invalid)?;
+        if let ClientProof::SecretHash { username, hash } = proof {
+            let given = username.unwrap_or(&user.username);
+            self.check_secret_hash_for_user(client, &[given, &user.username, &user.sub], hash)?;
+        }
+        if !user.enabled {
+            return Err(Error::not_authorized("User is disabled."));
+        }
+        self.issue_authentication_result(
+            pool,
+            client,
+            &user,
+            TokenSource::RefreshTokens,
+            Some(&session),
+            client_metadata,
+            ctx,
+        )
+        .await
+    }
+}
+
+/// How a refresh request shows that it comes from the client, when the client has a secret.
+enum ClientProof<'a> {
+    /// REFRESH_TOKEN_AUTH: a SECRET_HASH over a name of the token's user (USERNAME when given).
+    SecretHash {
+        username: Option<&'a str>,
+        hash: Option<&'a str>,
+    },
+    /// GetTokensFromRefreshToken: the secret itself, checked before the token is looked up.
+    SecretChecked,
+}
+
+fn check_refresh_allowed(client: &AppClient) -> Result<()> {
+    if flow_allowed(client, "ALLOW_REFRESH_TOKEN_AUTH") {
+        Ok(())
+    } else {
+        Err(Error::invalid_parameter(
+            "Refresh Token flow not enabled for this client",
+        ))
+    }
+}
+
+/// GetTokensFromRefreshToken's ClientSecret: required when the client has a secret (compared
+/// in constant time), ignored when it has none.
+fn check_client_secret(client: &AppClient, given: Option<&str>) -> Result<()> {
+    let Some(secret) = &client.secret else { return Ok(()) };
+    match given {
+        None => Err(Error::not_authorized(format!(
+            "Client {} is configured for secret but secret was not received",
+            client.client_id
+        ))),
+        Some(g) if cognate_crypto::ct_eq(g.as_bytes(), secret.as_bytes()) => Ok(()),
+        Some(_) => Err(Error::not_authorized(format!(
+            "Unable to verify secret hash for client {}",
+            client.client_id
+        ))),
+    }
+}
+
+/// `\w` and `+` (ClientIdType, ClientSecretType).
+fn is_word_or_plus(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '+'
+}
+
+/// TokenModelType: `[A-Za-z0-9-_=.]+`.
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '=' | '.')
+}
+
+/// A sensitive member made only of `allowed` characters (the value stays out of the message).
+fn check_pattern(member: &str, value: &str, allowed: fn(char) -> bool, pattern: &str) -> Result<()> {
+    if value.chars().all(allowed) {
+        Ok(())
+    } else {
+        Err(Error::sensitive_constraint(
+            member,
+            &format!("Member must satisfy regular expression pattern: {pattern}"),
+        ))
+    }
+}
+
+/// A sensitive member of `min..=max` characters.
+fn check_length(member: &str, value: &str, min: usize, max: usize) -> Result<()> {
+    let len = value.chars().count();
+    if len < min {
+        Err(Error::sensitive_constraint(
+            member,
+            &format!("Member must have length greater than or equal to {min}"),
+        ))
+    } else if len > max {
+        Err(Error::sensitive_constraint(
+            member,
+            &format!("Member must have length less than or equal to {max}"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// DeviceKeyType: 1–55 characters matching `[\w-]+_[0-9a-f-]+` (a region, `_`, a UUID).
+fn check_device_key(key: &str) -> Result<()> {
+    let fail = |constraint: &str| Err(Error::constraint("deviceKey", key, constraint));
+    if key.is_empty() {
+        return fail("Member must have length greater than or equal to 1");
+    }
+    if key.chars().count() > 55 {
+        return fail("Member must have length less than or equal to 55");
+    }
+    // The suffix cannot hold `_`, so the last `_` is the separator.
+    let well_formed = key.rsplit_once('_').is_some_and(|(prefix, suffix)| {
+        !prefix.is_empty()
+            && prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && !suffix.is_empty()
+            && suffix
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c) || c == '-')
+    });
+    if well_formed {
+        Ok(())
+    } else {
+        fail("Member must satisfy regular expression pattern: [\\w-]+_[0-9a-f-]+")
+    }
+}
