@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_lc_rs::{digest, hmac};
+use cognate_crypto::{hex, hmac_sha256, sha256};
 use serde_json::Value;
 
 use crate::error::{FunctionError, InvokeError, parse_output};
@@ -199,18 +199,14 @@ pub(crate) fn sign(request: &SigningRequest<'_>) -> Vec<(String, String)> {
         request.method,
         request.canonical_uri,
         request.query,
-        hex(digest::digest(&digest::SHA256, request.payload).as_ref()),
+        hex(&sha256(request.payload)),
     );
     let scope = format!("{date}/{}/{}/aws4_request", request.region, request.service);
     let string_to_sign = format!(
         "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
-        hex(digest::digest(&digest::SHA256, canonical_request.as_bytes()).as_ref())
+        hex(&sha256(canonical_request.as_bytes()))
     );
-    let mac = |key: &[u8], data: &str| {
-        hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data.as_bytes())
-            .as_ref()
-            .to_vec()
-    };
+    let mac = |key: &[u8], data: &str| hmac_sha256(key, &[data.as_bytes()]);
     let secret = format!("AWS4{}", request.credentials.secret_access_key);
     let key = mac(secret.as_bytes(), &date);
     let key = mac(&key, request.region);
@@ -225,10 +221,6 @@ pub(crate) fn sign(request: &SigningRequest<'_>) -> Vec<(String, String)> {
         ),
     ));
     added
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

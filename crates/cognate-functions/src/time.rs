@@ -1,4 +1,4 @@
-//! UTC calendar arithmetic for log stream names and SigV4 dates (no date crate needed).
+//! UTC date and time for log stream names and SigV4 dates; the calendar is cognate-crypto's.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -22,16 +22,7 @@ impl UtcTime {
     pub fn from_unix(secs: u64) -> Self {
         let days = i64::try_from(secs / 86_400).unwrap_or(0);
         let rem = secs % 86_400;
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (year, month, day) = cognate_crypto::calendar::civil_from_days(days);
         let narrow = |v: u64| u32::try_from(v).unwrap_or(0);
         Self {
             year,

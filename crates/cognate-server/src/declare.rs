@@ -262,17 +262,7 @@ fn kms_key_id(stack: &str, logical_id: &str) -> String {
     let digest = cognate_crypto::sha256(format!("cognate:kms-key:{stack}:{logical_id}").as_bytes());
     let mut b = [0u8; 16];
     b.copy_from_slice(&digest[..16]);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    cognate_crypto::uuid::format_v4(b)
 }
 
 fn stack_from(project: &Project) -> anyhow::Result<StackDeclaration> {
