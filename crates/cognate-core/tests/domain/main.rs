@@ -4,6 +4,7 @@
 mod codes;
 mod lockout;
 mod passwords;
+mod sign_in;
 mod sign_up_triggers;
 mod tokens;
 mod users;
