@@ -144,22 +144,41 @@ impl Request {
     }
 
     /// `[{"Name": …, "Value": …}]` lists (UserAttributes, ValidationData).
+    /// A list of AttributeType (`[{"Name", "Value"}]`). As the model has it, a name is 1 to 32
+    /// characters and a value at most 2048 (sensitive, so left out of the message); AWS names
+    /// the failing entry `userAttributes.<n>.member.<field>`, counting from 1.
     pub fn attribute_list(&self, member: &str) -> Result<Option<Vec<(String, String)>>> {
         match self.get(member) {
             None => Ok(None),
             Some(Value::Array(a)) => a
                 .iter()
-                .map(|item| {
-                    let name = item
-                        .get("Name")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| Error::missing(&format!("{}.member.name", camel(member))))?;
+                .enumerate()
+                .map(|(i, item)| {
+                    let at = |field: &str| format!("{}.{}.member.{field}", camel(member), i + 1);
+                    let name = match item.get("Name") {
+                        None | Some(Value::Null) => return Err(Error::missing(&at("name"))),
+                        Some(Value::String(s)) => s,
+                        Some(_) => return Err(type_error(member, "string attribute name")),
+                    };
+                    let name_length = name.chars().count();
+                    if name_length == 0 {
+                        let constraint = "Member must have length greater than or equal to 1";
+                        return Err(Error::constraint(&at("name"), name, constraint));
+                    }
+                    if name_length > 32 {
+                        let constraint = "Member must have length less than or equal to 32";
+                        return Err(Error::constraint(&at("name"), name, constraint));
+                    }
                     let value = match item.get("Value") {
                         None | Some(Value::Null) => String::new(),
                         Some(Value::String(s)) => s.clone(),
                         Some(_) => return Err(type_error(member, "string attribute value")),
                     };
-                    Ok((name.to_owned(), value))
+                    if value.chars().count() > 2048 {
+                        let constraint = "Member must have length less than or equal to 2048";
+                        return Err(Error::sensitive_constraint(&at("value"), constraint));
+                    }
+                    Ok((name.clone(), value))
                 })
                 .collect::<Result<Vec<_>>>()
                 .map(Some),

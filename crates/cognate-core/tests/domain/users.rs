@@ -151,3 +151,49 @@ async fn list_users_is_rate_limited_by_its_quota_category() {
     kit.clock.advance(std::time::Duration::from_secs(1));
     kit.ok("ListUsers", list_all).await;
 }
+
+#[tokio::test]
+async fn attribute_names_and_values_past_the_model_limits_are_refused_before_anything_is_written() {
+    let kit = service();
+    let (pool, client) = kit.pool_client_user().await;
+    let long_value = "v".repeat(2049);
+    let sign_up = kit
+        .call(
+            "SignUp",
+            json!({
+                "ClientId": client, "Username": "dan", "Password": PASSWORD,
+                "UserAttributes": [{"Name": "name", "Value": "Dan"}, {"Name": "family_name", "Value": long_value}],
+            }),
+        )
+        .await;
+    assert_eq!(
+        err_text(sign_up),
+        "InvalidParameterException: 1 validation error detected: Value at 'userAttributes.2.member.value' \
+         failed to satisfy constraint: Member must have length less than or equal to 2048"
+    );
+    let exists = kit
+        .call("AdminGetUser", json!({"UserPoolId": pool, "Username": "dan"}))
+        .await;
+    assert!(err_text(exists).starts_with("UserNotFoundException"));
+
+    let long_name = format!("custom:{}", "n".repeat(26));
+    let update = kit
+        .call(
+            "AdminUpdateUserAttributes",
+            json!({"UserPoolId": pool, "Username": "alice", "UserAttributes": [{"Name": long_name, "Value": "x"}]}),
+        )
+        .await;
+    assert_eq!(
+        err_text(update),
+        format!(
+            "InvalidParameterException: 1 validation error detected: Value '{long_name}' at \
+             'userAttributes.1.member.name' failed to satisfy constraint: Member must have length less than or equal to 32"
+        )
+    );
+    let at_limit = "v".repeat(2048);
+    kit.ok(
+        "AdminUpdateUserAttributes",
+        json!({"UserPoolId": pool, "Username": "alice", "UserAttributes": [{"Name": "name", "Value": at_limit}]}),
+    )
+    .await;
+}
