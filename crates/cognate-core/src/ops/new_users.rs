@@ -63,21 +63,7 @@ impl Cognito {
         username: &str,
         attrs: &BTreeMap<String, String>,
     ) -> Result<Vec<crate::locks::KeyGuard>> {
-        let mut keys: Vec<(String, String)> = pool
-            .username_attributes()
-            .into_iter()
-            .filter_map(|attr| attrs.get(&attr).map(|v| (attr, Self::user_key(pool, v))))
-            .collect();
-        keys.sort();
-        // Locked in a fixed order, so that two sign-ups cannot wait for each other.
-        let mut guards = Vec::new();
-        for (attr, norm) in &keys {
-            guards.push(
-                self.guess_locks
-                    .lock(format!("unique\u{0}{}\u{0}{attr}:{norm}", pool.id))
-                    .await,
-            );
-        }
+        let (keys, guards) = self.lock_unique_values(pool, attrs).await;
         if self
             .store
             .get_user(&pool.id, &Self::user_key(pool, username))
@@ -87,21 +73,78 @@ impl Cognito {
             return Err(Error::new(ErrorKind::UsernameExistsException, "User already exists"));
         }
         for (attr, norm) in &keys {
-            // Users from before claims existed: the value as given, and as normalised.
             let given = attrs.get(attr).map(String::as_str).unwrap_or_default();
-            for v in [given, norm.as_str()] {
-                if !self.store.find_users(&pool.id, attr, v).await?.is_empty() {
-                    return Err(value_taken(attr));
-                }
+            if self.claim_unique_value(pool, username, attr, given, norm).await? {
+                return Err(value_taken(attr));
             }
-            self.claim_unique_value(pool, username, attr, norm).await?;
         }
         Ok(guards)
     }
 
-    /// Records `username` as the holder of a username attribute's value, taking over a stale
-    /// claim (one whose holder no longer has the value).
-    async fn claim_unique_value(&self, pool: &UserPool, username: &str, attr: &str, norm: &str) -> Result<()> {
+    /// Claims for `user` the username attribute values among `changes`, as
+    /// [`Cognito::check_user_unique`] does for a new user; a value another user has is
+    /// AliasExistsException, as Cognito answers UpdateUserAttributes. Keep the guards until the
+    /// user is saved.
+    pub(crate) async fn claim_changed_username_attributes(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        changes: &BTreeMap<String, String>,
+    ) -> Result<Vec<crate::locks::KeyGuard>> {
+        let (keys, guards) = self.lock_unique_values(pool, changes).await;
+        for (attr, norm) in &keys {
+            let given = changes.get(attr).map(String::as_str).unwrap_or_default();
+            if self.claim_unique_value(pool, &user.username, attr, given, norm).await? {
+                return Err(Error::new(
+                    ErrorKind::AliasExistsException,
+                    format!("An account with the given {attr} already exists."),
+                ));
+            }
+        }
+        Ok(guards)
+    }
+
+    /// The (attribute, normalised value) pairs of the username attributes in `attrs`, each
+    /// locked, in a fixed order so that two requests cannot wait for each other.
+    async fn lock_unique_values(
+        &self,
+        pool: &UserPool,
+        attrs: &BTreeMap<String, String>,
+    ) -> (Vec<(String, String)>, Vec<crate::locks::KeyGuard>) {
+        let mut keys: Vec<(String, String)> = pool
+            .username_attributes()
+            .into_iter()
+            .filter_map(|attr| attrs.get(&attr).map(|v| (attr, Self::user_key(pool, v))))
+            .collect();
+        keys.sort();
+        let mut guards = Vec::new();
+        for (attr, norm) in &keys {
+            guards.push(
+                self.guess_locks
+                    .lock(format!("unique\u{0}{}\u{0}{attr}:{norm}", pool.id))
+                    .await,
+            );
+        }
+        (keys, guards)
+    }
+
+    /// Records `username` as the holder of a username attribute's value; `true` when another
+    /// user has the value. Users from before claims existed are found by the value as given
+    /// and as normalised. A claim whose holder no longer has the value is stale and taken over.
+    async fn claim_unique_value(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        attr: &str,
+        given: &str,
+        norm: &str,
+    ) -> Result<bool> {
+        for v in [given, norm] {
+            let others = self.store.find_users(&pool.id, attr, v).await?;
+            if others.iter().any(|u| u.username != username) {
+                return Ok(true);
+            }
+        }
         // Kept with the pool's other secrets, so that they go with the pool.
         let (scope, name) = (pool.id.as_str(), unique_claim(attr, norm));
         let held = self
@@ -117,11 +160,11 @@ impl Cognito {
                 .and_then(|u| u.attributes.get(attr).map(|v| Self::user_key(pool, v)))
                 .is_some_and(|v| v == norm);
             if holds {
-                return Err(value_taken(attr));
+                return Ok(true);
             }
             self.store.put_secret(scope, &name, username.as_bytes()).await?;
         }
-        Ok(())
+        Ok(false)
     }
 
     pub(crate) fn new_user(

@@ -2,7 +2,7 @@
 //! DeleteUserAttributes and AdminDeleteUserAttributes, and the verification of email and
 //! phone numbers (GetUserAttributeVerificationCode, VerifyUserAttribute).
 use crate::attributes::*;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::messages::*;
 use crate::model::*;
 use crate::ops::types::{CodeDeliveryDetails, CodeDeliveryOutput, metadata_json};
@@ -154,6 +154,8 @@ impl Cognito {
         check_mutable(&pool, changes.keys().cloned())?;
         let metadata = metadata_json(&input.client_metadata);
         let client_id = Some(auth.client_id.as_str());
+        // Held until the user is saved.
+        let _claims = self.claim_changed_username_attributes(&pool, &user, &changes).await?;
         let (deliveries, messages) = self
             .change_attributes(&pool, &mut user, changes, false, client_id, metadata, ctx)
             .await?;
@@ -175,6 +177,8 @@ impl Cognito {
         let changes = validate_attributes(&pool, &input.user_attributes, true)?;
         check_mutable(&pool, changes.keys().cloned())?;
         let metadata = metadata_json(&input.client_metadata);
+        // Held until the user is saved.
+        let _claims = self.claim_changed_username_attributes(&pool, &user, &changes).await?;
         let (_, messages) = self
             .change_attributes(&pool, &mut user, changes, true, None, metadata, ctx)
             .await?;
@@ -198,7 +202,6 @@ impl Cognito {
         client_metadata: Option<Map<String, Value>>,
         ctx: &CallContext,
     ) -> Result<(Vec<CodeDeliveryDetails>, Vec<Delivery>)> {
-        self.check_username_attributes_free(pool, user, &changes).await?;
         apply_changes(pool, user, &changes);
         let auto = pool.auto_verified_attributes();
         let mut deliveries = Vec::new();
@@ -233,32 +236,6 @@ impl Cognito {
             }
         }
         Ok((deliveries, messages))
-    }
-
-    /// Username attributes must stay unique: refuses a value another user has.
-    async fn check_username_attributes_free(
-        &self,
-        pool: &UserPool,
-        user: &User,
-        changes: &BTreeMap<String, String>,
-    ) -> Result<()> {
-        for attr in pool.username_attributes() {
-            if let Some(v) = changes.get(&attr) {
-                let taken = self
-                    .store
-                    .find_users(&pool.id, &attr, v)
-                    .await?
-                    .into_iter()
-                    .any(|u| u.username != user.username);
-                if taken {
-                    return Err(Error::new(
-                        ErrorKind::AliasExistsException,
-                        format!("An account with the given {attr} already exists."),
-                    ));
-                }
-            }
-        }
-        Ok(())
     }
 
     pub async fn delete_user_attributes(&self, input: DeleteUserAttributesInput) -> Result<Empty> {

@@ -365,6 +365,41 @@ async fn simultaneous_sign_ups_with_one_email_make_one_account() {
 }
 
 #[tokio::test]
+async fn simultaneous_attribute_updates_to_one_email_leave_it_with_one_account() {
+    use cognate_sdk_tests::aws_sdk_cognitoidentityprovider::types::MessageActionType;
+    let c = Cognate::start().await;
+    let pool = email_pool(&c, "update-email", true).await;
+    for i in 0..20 {
+        c.idp
+            .admin_create_user()
+            .user_pool_id(&pool.pool_id)
+            .username(format!("owner{i}@example.org"))
+            .message_action(MessageActionType::Suppress)
+            .send()
+            .await
+            .expect("AdminCreateUser");
+    }
+    let update = |i: usize| {
+        said(
+            c.idp
+                .admin_update_user_attributes()
+                .user_pool_id(&pool.pool_id)
+                .username(format!("owner{i}@example.org"))
+                .user_attributes(attr("email", "wanted@example.org"))
+                .send(),
+        )
+    };
+    let answers = burst((0..20).map(update).collect()).await;
+    let t = tally(&answers);
+    assert_eq!(t.get("ok"), Some(&1), "{t:?}");
+    assert_eq!(
+        t.get("AliasExistsException: An account with the given email already exists."),
+        Some(&19),
+        "{t:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_case_insensitive_pool_compares_emails_without_case() {
     let c = Cognate::start().await;
     let pool = email_pool(&c, "no-case", false).await;
