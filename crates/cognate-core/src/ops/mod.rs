@@ -6,6 +6,7 @@
 //! input from its JSON request with AWS's validation messages; outputs serialise to the JSON
 //! Cognito answers. Rust callers build inputs directly and never touch JSON.
 pub mod clients;
+pub mod domains;
 pub mod groups;
 pub mod limits;
 pub mod list_users;
@@ -14,6 +15,7 @@ pub mod mfa_settings;
 pub mod new_users;
 pub mod passwords;
 pub mod pools;
+pub mod resource_servers;
 pub mod sessions;
 pub mod sign_in;
 pub mod sign_up;
@@ -106,6 +108,15 @@ operations! {
     "TagResource" => tag_resource in "pools/tags.rs",
     "UntagResource" => untag_resource in "pools/tags.rs",
     "ListTagsForResource" => list_tags_for_resource in "pools/tags.rs",
+    "CreateUserPoolDomain" => create_user_pool_domain in "domains.rs",
+    "DescribeUserPoolDomain" => describe_user_pool_domain in "domains.rs",
+    "UpdateUserPoolDomain" => update_user_pool_domain in "domains.rs",
+    "DeleteUserPoolDomain" => delete_user_pool_domain in "domains.rs",
+    "CreateResourceServer" => create_resource_server in "resource_servers.rs",
+    "DescribeResourceServer" => describe_resource_server in "resource_servers.rs",
+    "UpdateResourceServer" => update_resource_server in "resource_servers.rs",
+    "DeleteResourceServer" => delete_resource_server in "resource_servers.rs",
+    "ListResourceServers" => list_resource_servers in "resource_servers.rs",
     "CreateUserPoolClient" => create_user_pool_client in "clients/mod.rs",
     "DescribeUserPoolClient" => describe_user_pool_client in "clients/mod.rs",
     "UpdateUserPoolClient" => update_user_pool_client in "clients/mod.rs",

@@ -8,6 +8,7 @@ mod auth;
 mod clients;
 mod custom_senders;
 mod custom_srp;
+mod domains;
 mod errors;
 mod groups;
 mod harness;

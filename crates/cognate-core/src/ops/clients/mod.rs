@@ -1,6 +1,7 @@
 //! App clients: CreateUserPoolClient, DescribeUserPoolClient, UpdateUserPoolClient,
 //! DeleteUserPoolClient and ListUserPoolClients. The settings members, their checks and how
 //! sign-in reads them are in `settings.rs`.
+pub mod oauth;
 pub mod settings;
 
 pub use settings::{CLIENT_SETTINGS_MEMBERS, ClientSettings, TokenValidityUnits, flow_allowed, token_validity_secs};
@@ -205,6 +206,8 @@ impl Cognito {
     pub async fn create_user_pool_client(&self, input: CreateUserPoolClientInput) -> Result<UserPoolClientOutput> {
         let pool = self.pool(&input.user_pool_id).await?;
         check_attribute_names(&pool, &input.settings)?;
+        oauth::check_flows(&input.settings, input.generate_secret)?;
+        self.check_scopes(&pool.id, &input.settings).await?;
         let mut settings = input.settings.to_map();
         apply_defaults(&mut settings);
         let secret = input.generate_secret.then(|| self.random_string(LOWER_ALNUM, 51));
@@ -239,6 +242,8 @@ impl Cognito {
             client.name = name;
         }
         check_attribute_names(&pool, &input.settings)?;
+        oauth::check_flows(&input.settings, client.secret.is_some())?;
+        self.check_scopes(&pool.id, &input.settings).await?;
         let mut settings = input.settings.to_map();
         apply_defaults(&mut settings);
         client.settings = settings;

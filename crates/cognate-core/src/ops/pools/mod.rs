@@ -188,10 +188,12 @@ pub struct ListUserPoolsOutput {
 
 // ---- operations --------------------------------------------------------------------------
 
-/// Set by AddCustomAttributes and SetUserPoolMfaConfig, not by UpdateUserPool: an update
-/// keeps them.
+/// Set by AddCustomAttributes, SetUserPoolMfaConfig and CreateUserPoolDomain, not by
+/// UpdateUserPool: an update keeps them.
 const KEPT_BY_UPDATE: &[&str] = &[
     "SchemaAttributes",
+    "Domain",
+    "CustomDomain",
     "SmsMfaConfiguration",
     "SoftwareTokenMfaConfiguration",
     "EmailMfaConfiguration",
@@ -275,6 +277,7 @@ impl Cognito {
                 "The user pool cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first.",
             ));
         }
+        crate::ops::domains::check_no_domain(&pool)?;
         self.store.delete_pool(&pool.id).await?;
         self.forget_keys(&pool.id);
         Ok(Empty {})
