@@ -8,6 +8,7 @@ mod functions;
 mod http;
 mod kms;
 mod listen;
+mod metered_store;
 mod metrics;
 mod sigv4;
 
@@ -449,6 +450,13 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
             metrics: m.clone(),
         }),
         None => triggers,
+    };
+    let store: Arc<dyn Store> = match &metrics {
+        Some(m) => Arc::new(metered_store::MeteredStore {
+            inner: store,
+            metrics: m.clone(),
+        }),
+        None => store,
     };
     let kms = Arc::new(cognate_kms::Kms::new(
         cognate_kms::MasterKey::new(cognate_crypto::sha256(&[b"cognate-kms:".as_slice(), &key].concat())),

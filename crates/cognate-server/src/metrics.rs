@@ -11,7 +11,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Upper bounds (seconds) of the duration histograms' buckets; `+Inf` is implicit.
-const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+/// Sub-millisecond buckets because most requests and store calls take well under 5 ms.
+const BUCKETS: [f64; 16] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 #[derive(Default, Clone)]
 struct Histogram {
@@ -49,6 +52,8 @@ struct Counters {
     /// Function names come from pool configurations (set by administrators), not from requests.
     triggers: BTreeMap<(String, &'static str), u64>,
     trigger_durations: BTreeMap<String, Histogram>,
+    /// By `Store` method name.
+    store_durations: BTreeMap<&'static str, Histogram>,
 }
 
 /// What the server counts. Shared by the HTTP layer, the trigger wrapper and `/metrics`.
@@ -75,6 +80,14 @@ impl Metrics {
         let mut c = self.counters();
         *c.requests.entry((operation, status)).or_default() += 1;
         c.request_durations
+            .entry(operation)
+            .or_default()
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn observe_store(&self, operation: &'static str, elapsed: Duration) {
+        self.counters()
+            .store_durations
             .entry(operation)
             .or_default()
             .observe(elapsed.as_secs_f64());
@@ -130,6 +143,15 @@ impl Metrics {
                 &mut out,
                 "cognate_trigger_duration_seconds",
                 &format!("function=\"{}\"", escape(function)),
+            );
+        }
+        out.push_str("# HELP cognate_store_duration_seconds Time store calls took, by store operation.\n");
+        out.push_str("# TYPE cognate_store_duration_seconds histogram\n");
+        for (operation, h) in &c.store_durations {
+            h.render(
+                &mut out,
+                "cognate_store_duration_seconds",
+                &format!("operation=\"{operation}\""),
             );
         }
         drop(c);
@@ -196,7 +218,12 @@ mod tests {
         m.observe_request("SignUp", 200, Duration::from_millis(300));
         m.observe_request("SignUp", 400, Duration::from_secs(60));
         m.observe_trigger("pre \"signup\"", "success", Some(Duration::from_millis(1)));
+        m.observe_store("get_user", Duration::from_micros(80));
+        m.observe_store("get_user", Duration::from_micros(700));
         let text = m.render();
+        assert!(text.contains("cognate_store_duration_seconds_bucket{operation=\"get_user\",le=\"0.0001\"} 1\n"));
+        assert!(text.contains("cognate_store_duration_seconds_bucket{operation=\"get_user\",le=\"0.001\"} 2\n"));
+        assert!(text.contains("cognate_store_duration_seconds_count{operation=\"get_user\"} 2\n"));
         assert!(
             text.contains("cognate_requests_total{operation=\"SignUp\",status=\"200\"} 2\n"),
             "{text}"

@@ -307,6 +307,12 @@ fn health_and_metrics() {
         "{text}"
     );
     assert!(text.contains("cognate_password_hash_queue_depth 0\n"), "{text}");
+    // Store calls are timed by store operation: one listing per answered ListUserPools (the
+    // refused one never reached the store).
+    assert!(
+        text.contains("cognate_store_duration_seconds_count{operation=\"list_pools\"} 3\n"),
+        "{text}"
+    );
     // A web page of another origin may not read them.
     let mut s = TcpStream::connect(&addr).unwrap();
     write!(
