@@ -357,6 +357,18 @@ fn stack_from(project: &Project) -> anyhow::Result<StackDeclaration> {
             deps,
         ));
     }
+    // A client may allow a resource server's scopes by name alone (no Ref), so every client
+    // waits for the resource servers of the template.
+    let resource_servers: Vec<String> = candidates
+        .iter()
+        .filter(|(r, _)| r.kind == "AWS::Cognito::UserPoolResourceServer")
+        .map(|(r, _)| r.logical_id.clone())
+        .collect();
+    for (r, deps) in &mut candidates {
+        if r.kind == "AWS::Cognito::UserPoolClient" {
+            deps.extend(resource_servers.iter().cloned());
+        }
+    }
     let resources = dependency_order(candidates)?;
     let planned_pool_names = resources
         .iter()
@@ -641,6 +653,8 @@ const CLIENT_TYPES: &[(&str, Ty)] = &[
 ];
 
 const GROUP_TYPES: &[(&str, Ty)] = &[("Precedence", Ty::Int)];
+
+const DOMAIN_TYPES: &[(&str, Ty)] = &[("ManagedLoginVersion", Ty::Int)];
 
 const USER_TYPES: &[(&str, Ty)] = &[
     ("ForceAliasCreation", Ty::Bool),
@@ -1369,8 +1383,20 @@ async fn apply_resource(
             Ok(Some(id))
         }
         "AWS::Cognito::UserPoolDomain" => {
-            let domain = str_prop(&props, "Domain").unwrap_or_else(|| lid.to_owned());
-            tracing::info!(resource = %lid, %domain, "user pool domain accepted (Cognate has no hosted UI yet)");
+            let mut props = props;
+            coerce(&mut props, DOMAIN_TYPES);
+            let domain = str_prop(&props, "Domain").ok_or_else(|| anyhow!("Domain is required"))?;
+            let pool_id = str_prop(&props, "UserPoolId").ok_or_else(|| anyhow!("UserPoolId is required"))?;
+            let described = service
+                .describe_user_pool_domain(req(json!({"Domain": domain}))?)
+                .await?
+                .domain_description;
+            if described.user_pool_id.as_deref() == Some(pool_id.as_str()) {
+                service.update_user_pool_domain(req(props.clone())?).await?;
+            } else {
+                service.create_user_pool_domain(req(props.clone())?).await?;
+                tracing::info!(%domain, pool = %pool_id, "user pool domain created");
+            }
             let region = &service.settings().region;
             physical.set(
                 lid,
@@ -1383,8 +1409,18 @@ async fn apply_resource(
             Ok(Some(domain))
         }
         "AWS::Cognito::UserPoolResourceServer" => {
-            let identifier = str_prop(&props, "Identifier").unwrap_or_else(|| lid.to_owned());
-            tracing::info!(resource = %lid, %identifier, "resource server accepted (Cognate has no OAuth endpoints yet)");
+            let identifier = str_prop(&props, "Identifier").ok_or_else(|| anyhow!("Identifier is required"))?;
+            let pool_id = str_prop(&props, "UserPoolId").ok_or_else(|| anyhow!("UserPoolId is required"))?;
+            let exists = service
+                .describe_resource_server(req(json!({"UserPoolId": pool_id, "Identifier": identifier}))?)
+                .await
+                .is_ok();
+            if exists {
+                service.update_resource_server(req(props.clone())?).await?;
+            } else {
+                service.create_resource_server(req(props.clone())?).await?;
+                tracing::info!(%identifier, pool = %pool_id, "resource server created");
+            }
             physical.set(lid, identifier.clone(), &[]);
             Ok(Some(identifier))
         }

@@ -344,7 +344,22 @@ async fn resources_are_created_with_refs_resolved_and_keep_ids_on_restart() {
         .expect("client");
     assert_eq!(c.client_name(), Some("server"));
     assert_eq!(c.refresh_token_validity(), 10);
+    // Its scope is the resource server's, applied first although the template lists it later.
+    assert_eq!(c.allowed_o_auth_scopes(), ["orders/read"]);
     let secret = c.client_secret().expect("GenerateSecret: 'true'").to_owned();
+    let orders = sls
+        .idp
+        .describe_resource_server()
+        .user_pool_id(&main)
+        .identifier("orders")
+        .send()
+        .await
+        .expect("DescribeResourceServer")
+        .resource_server
+        .expect("resource server");
+    assert_eq!(orders.name(), Some("Orders API"));
+    assert_eq!(orders.scopes().len(), 1);
+    assert_eq!(pool.domain(), Some("sls-resources-test"));
     let bo_client = sls.client_id("BackofficeClient");
     let c = sls
         .idp
