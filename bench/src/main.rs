@@ -421,29 +421,27 @@ async fn bench_workloads(
             ));
         } else {
             // The same signed calls on two fresh instances: the development profile accepts
-            // them unchecked, the production profile verifies every signature.
-            let dev = sigv4_workload(kind, env, args, false).await;
-            let prod = match &dev {
-                Ok(_) => sigv4_workload(kind, env, args, true).await,
-                Err(_) => Err(anyhow::anyhow!("the development-profile run failed")),
-            };
-            match (dev, prod) {
-                (Ok((drow, dev)), Ok((prow, prod))) => {
-                    let note = match (Some(dev.per_second()), Some(prod.per_second())) {
-                        (Some(d), Some(p)) if d > 0.0 => {
-                            format!("{:+.1} % ops/s against the development profile", (p / d - 1.0) * 100.0)
-                        }
-                        _ => String::new(),
-                    };
+            // them unchecked, the production profile verifies every signature. Both run at once
+            // and are measured in alternating rounds (dev, prod, prod, dev, …), so that drift in
+            // what else the machine does falls on both alike.
+            match sigv4_rounds(kind, env, args).await {
+                Ok((drow, prow, ratios)) => {
+                    let median = median(&ratios);
+                    let rounds: Vec<String> = ratios.iter().map(|r| format!("{:+.1} %", (r - 1.0) * 100.0)).collect();
                     report.rows.push(drow.note("fresh instance, 64 users"));
                     report
                         .rows
-                        .push(prow.note("fresh instance, 64 users, --quotas off").note(&note));
+                        .push(prow.note("fresh instance, 64 users, --quotas off").note(&format!(
+                            "ops/s against the development profile per round pair: {}; median {:+.1} %",
+                            rounds.join(", "),
+                            (median - 1.0) * 100.0
+                        )));
                 }
-                (d, p) => {
-                    let e = d.err().or(p.err()).map(|e| format!("{e:#}")).unwrap_or_default();
-                    eprintln!("    sigv4 workload failed: {e}");
-                    report.rows.push(Row::other(W_SIGNED_PROD, kind, Status::Failed, &e));
+                Err(e) => {
+                    eprintln!("    sigv4 workload failed: {e:#}");
+                    report
+                        .rows
+                        .push(Row::other(W_SIGNED_PROD, kind, Status::Failed, &format!("{e:#}")));
                 }
             }
         }
@@ -565,11 +563,102 @@ async fn trigger_workload(kind: Kind, env: &Env, args: &Args, trigger: bool) -> 
     result
 }
 
-/// AdminGetUser, every call signed with SigV4 by a real access key, on a fresh instance in the
-/// development profile (signatures accepted unchecked) or the production profile (each one
-/// verified; `--quotas off`, which production would otherwise turn on, and `--metrics`, which
-/// development has, so that the signature check is the only difference).
-async fn sigv4_workload(kind: Kind, env: &Env, args: &Args, production: bool) -> anyhow::Result<(Row, Outcome)> {
+/// Rounds of the SigV4 comparison; each measures both instances for `--duration / ROUNDS`.
+const SIGV4_ROUNDS: u32 = 6;
+
+/// Measures signed AdminGetUser on both profiles in alternating rounds; returns the two rows
+/// (every round of a profile together) and each round pair's production/development ratio.
+async fn sigv4_rounds(kind: Kind, env: &Env, args: &Args) -> anyhow::Result<(Row, Row, Vec<f64>)> {
+    let (mut dev_srv, dev_ctx) = sigv4_instance(kind, env, false).await?;
+    let prod = sigv4_instance(kind, env, true).await;
+    let (mut prod_srv, prod_ctx) = match prod {
+        Ok(p) => p,
+        Err(e) => {
+            dev_srv.stop().await;
+            return Err(e);
+        }
+    };
+    let mut round_args = args.clone();
+    round_args.duration = args.duration / SIGV4_ROUNDS;
+    round_args.warmup = args.warmup.min(Duration::from_millis(500));
+    let (mut dev_rounds, mut prod_rounds, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..SIGV4_ROUNDS {
+        let mut pair = [None, None];
+        // ABBA order: dev first in even rounds, production first in odd ones.
+        for production in if round % 2 == 0 { [false, true] } else { [true, false] } {
+            let (srv, ctx, name) = if production {
+                (&prod_srv, &prod_ctx, W_SIGNED_PROD)
+            } else {
+                (&dev_srv, &dev_ctx, W_SIGNED_DEV)
+            };
+            let measured = measure(srv, ctx, Op::AdminGetUser, args.concurrency, &round_args, name, kind).await;
+            pair[usize::from(production)] = Some(measured.1.per_second());
+            if production {
+                prod_rounds.push(measured);
+            } else {
+                dev_rounds.push(measured);
+            }
+        }
+        if let [Some(d), Some(p)] = pair
+            && d > 0.0
+        {
+            ratios.push(p / d);
+        }
+    }
+    dev_srv.stop().await;
+    prod_srv.stop().await;
+    let dev = merge_rounds(W_SIGNED_DEV, kind, args.concurrency, dev_rounds);
+    let prod = merge_rounds(W_SIGNED_PROD, kind, args.concurrency, prod_rounds);
+    Ok((dev, prod, ratios))
+}
+
+/// One row for several measured rounds of a workload: their operations and latencies together,
+/// the mean CPU and the highest RSS.
+fn merge_rounds(workload: &str, kind: Kind, concurrency: usize, rounds: Vec<(Row, Outcome)>) -> Row {
+    let mut all = Outcome::default();
+    let mut cpu = (0.0, 0.0, 0usize);
+    let mut peak: Option<f64> = None;
+    for (row, o) in rounds {
+        all.ops += o.ops;
+        all.errors += o.errors;
+        all.elapsed += o.elapsed;
+        all.latencies_us.extend(o.latencies_us);
+        if all.first_error.is_none() {
+            all.first_error = o.first_error;
+        }
+        cpu.0 += row.server_cpu_pct.unwrap_or(0.0);
+        cpu.1 += row.client_cpu_pct.unwrap_or(0.0);
+        cpu.2 += 1;
+        peak = match (peak, row.peak_rss_mb) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    all.latencies_us.sort_unstable();
+    let mut row = Row::measured(workload, kind, concurrency, &all);
+    if cpu.2 > 0 {
+        row.server_cpu_pct = Some(cpu.0 / cpu.2 as f64);
+        row.client_cpu_pct = Some(cpu.1 / cpu.2 as f64);
+    }
+    row.peak_rss_mb = peak;
+    row
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 1.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// A fresh instance for signed AdminGetUser calls (64 users), in the development profile
+/// (signatures accepted unchecked) or the production profile (each one verified;
+/// `--quotas off`, which production would otherwise turn on, and `--metrics`, which development
+/// has, so that the signature check is the only difference).
+async fn sigv4_instance(kind: Kind, env: &Env, production: bool) -> anyhow::Result<(Running, Arc<Ctx>)> {
     let dir = env.fresh_dir(&format!("{kind:?}-sigv4-{production}"))?;
     let signer = Arc::new(client::Signer {
         key_id: "AKIDBENCHMARKSIGV4".into(),
@@ -603,16 +692,20 @@ async fn sigv4_workload(kind: Kind, env: &Env, args: &Args, production: bool) ->
         launch.args.push(keys.display().to_string());
     }
     let mut srv = servers::start(launch).await?;
-    let result = async {
-        let pool = if production { "bench-prod" } else { "bench-dev" };
+    let pool = if production { "bench-prod" } else { "bench-dev" };
+    let setup = async {
         let ctx = Arc::new(Ctx::setup_signed(srv.addr, pool, None, Some(signer)).await?);
         ctx.ensure_users(64).await?;
-        let name = if production { W_SIGNED_PROD } else { W_SIGNED_DEV };
-        Ok::<_, anyhow::Error>(measure(&srv, &ctx, Op::AdminGetUser, args.concurrency, args, name, kind).await)
+        Ok::<_, anyhow::Error>(ctx)
     }
     .await;
-    srv.stop().await;
-    result
+    match setup {
+        Ok(ctx) => Ok((srv, ctx)),
+        Err(e) => {
+            srv.stop().await;
+            Err(e)
+        }
+    }
 }
 
 /// Signs in once and checks the ID token carries the trigger's claim.
