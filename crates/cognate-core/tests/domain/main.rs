@@ -6,6 +6,8 @@ mod lockout;
 mod passwords;
 mod sign_up_triggers;
 mod tokens;
+mod trigger_events;
+mod trigger_responses;
 mod users;
 
 use base64::Engine;
