@@ -3,7 +3,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::model::*;
 use crate::rng::RandomExt;
 use crate::service::{CallContext, Cognito};
-use crate::triggers::{envelope, user_attributes_for_trigger};
+use crate::triggers::{envelope, user_attributes_json};
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
@@ -261,7 +261,7 @@ impl Cognito {
                 "type": kind,
                 "code": code,
                 "clientMetadata": out.client_metadata.clone().map(Value::Object).unwrap_or(Value::Null),
-                "userAttributes": user_attributes_for_trigger(pool, user),
+                "userAttributes": user_attributes_json(pool, user),
             }),
         );
         Ok(Some(Delivery::CustomSender {
@@ -285,10 +285,7 @@ impl Cognito {
         let (mut subject, mut email, mut sms) = templates(pool, out.kind);
         let source = format!("CustomMessage_{}", out.kind.suffix());
         let mut request = Map::new();
-        request.insert(
-            "userAttributes".into(),
-            Value::Object(user_attributes_for_trigger(pool, user)),
-        );
+        request.insert("userAttributes".into(), Value::Object(user_attributes_json(pool, user)));
         request.insert("codeParameter".into(), json!("{####}"));
         request.insert("linkParameter".into(), json!("{##Click Here##}"));
         request.insert(

@@ -4,7 +4,7 @@ use crate::model::*;
 use crate::ops::clients::token_validity_secs;
 use crate::rng::RandomExt;
 use crate::service::{CallContext, Cognito};
-use crate::triggers::user_attributes_for_trigger;
+use crate::triggers::user_attributes_json;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
@@ -154,10 +154,7 @@ impl Cognito {
         };
         if pool.lambda_arn(trigger).is_some() {
             let mut request = Map::new();
-            request.insert(
-                "userAttributes".into(),
-                Value::Object(user_attributes_for_trigger(pool, user)),
-            );
+            request.insert("userAttributes".into(), Value::Object(user_attributes_json(pool, user)));
             request.insert(
                 "groupConfiguration".into(),
                 json!({

@@ -8,7 +8,7 @@ use crate::ops::types::{CodeDeliveryDetails, CodeDeliveryOutput, metadata_json};
 use crate::ops::{Empty, Input};
 use crate::request::Request;
 use crate::service::{CallContext, Cognito};
-use crate::triggers::user_attributes_for_trigger;
+use crate::triggers::user_attributes_json;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -378,10 +378,7 @@ impl Cognito {
         ctx: &CallContext,
     ) -> Result<()> {
         let mut request = Map::new();
-        request.insert(
-            "userAttributes".into(),
-            Value::Object(user_attributes_for_trigger(pool, user)),
-        );
+        request.insert("userAttributes".into(), Value::Object(user_attributes_json(pool, user)));
         if let Some(md) = client_metadata {
             request.insert("clientMetadata".into(), Value::Object(md));
         }

@@ -2,6 +2,7 @@
 //! ([`events`]), and invoking a trigger with one. Cognate builds events exactly as Cognito does
 //! and interprets the `response` the same way.
 pub mod events;
+mod lenient;
 mod trigger;
 
 pub use trigger::{Trigger, UnknownTrigger};
@@ -10,7 +11,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::model::{User, UserPool};
 use crate::service::{CallContext, Cognito};
 use async_trait::async_trait;
-use events::{CallerContext, Envelope, SyncTriggerEvent, TriggerEvent};
+use events::{CallerContext, Envelope, StringMap, SyncTriggerEvent, TriggerEvent};
 use serde_json::{Map, Value, json};
 
 /// Why a function call did not produce a response.
@@ -55,22 +56,30 @@ pub const CLIENT_ID_NOT_APPLICABLE: &str = "CLIENT_ID_NOT_APPLICABLE";
 
 /// The user's attributes as triggers see them: strings only, with `sub` and
 /// `cognito:user_status`, and the alias markers of verified aliases.
-pub fn user_attributes_for_trigger(pool: &UserPool, user: &User) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("sub".into(), json!(user.sub));
+pub fn user_attributes_for_trigger(pool: &UserPool, user: &User) -> StringMap {
+    let mut m = StringMap::new();
+    m.insert("sub".into(), user.sub.clone());
     for (k, v) in &user.attributes {
-        m.insert(k.clone(), json!(v));
+        m.insert(k.clone(), v.clone());
     }
-    m.insert("cognito:user_status".into(), json!(user.status.as_str()));
+    m.insert("cognito:user_status".into(), user.status.as_str().to_owned());
     for alias in pool.alias_attributes() {
         if alias != "preferred_username"
             && user.is_verified(&alias)
             && let Some(v) = user.attributes.get(&alias)
         {
-            m.insert(format!("cognito:{alias}_alias"), json!(v));
+            m.insert(format!("cognito:{alias}_alias"), v.clone());
         }
     }
     m
+}
+
+/// [`user_attributes_for_trigger`] as a JSON map.
+///
+/// Kept for the call sites in `ops/` being moved; goes once they build typed events.
+pub(crate) fn user_attributes_json(pool: &UserPool, user: &User) -> Map<String, Value> {
+    let attributes = user_attributes_for_trigger(pool, user);
+    attributes.into_iter().map(|(k, v)| (k, Value::String(v))).collect()
 }
 
 /// `awsSdkVersion` as Cognito derives it from the caller's user agent.
@@ -168,10 +177,22 @@ fn unrecognizable_output() -> Error {
     )
 }
 
+/// Cognito's answer to a `response` that does not fit its type: the message a response member
+/// gives for its misfit (see [`lenient`]), else "Unrecognizable lambda output".
+fn misfit_response(e: &serde_json::Error) -> Error {
+    let message = e.to_string();
+    if message.starts_with(lenient::INVALID_OUTPUT) {
+        Error::new(ErrorKind::InvalidLambdaResponseException, message)
+    } else {
+        unrecognizable_output()
+    }
+}
+
 impl Cognito {
     /// Invokes `trigger` with `event` if the pool configures it, returning the handler's
     /// `response`; `Ok(None)` when the trigger is not configured. A `null` or missing
-    /// `response` reads as the default one; a `response` that does not fit the type is
+    /// `response` reads as the default one; members of the wrong type read as Cognito reads
+    /// them (mostly as unset); a `response` that still does not fit the type is
     /// InvalidLambdaResponseException, like one that is no object.
     pub async fn invoke_trigger<E: SyncTriggerEvent>(
         &self,
@@ -187,7 +208,7 @@ impl Cognito {
         let response = self.invoke_arn(&arn, trigger.error_name(), event).await?;
         serde_json::from_value(Value::Object(response))
             .map(Some)
-            .map_err(|_| unrecognizable_output())
+            .map_err(|e| misfit_response(&e))
     }
 
     /// Sends `event` to `trigger` without waiting (the custom senders) if the pool configures
@@ -196,11 +217,17 @@ impl Cognito {
         let Some(arn) = trigger_arn(pool, trigger) else {
             return false;
         };
+        self.send_to_function(&arn, trigger, event).await;
+        true
+    }
+
+    /// Sends `event` for `trigger` to the function at `arn` without waiting: for an event made
+    /// before it is sent (a message is rendered before the write that makes it due).
+    pub(crate) async fn send_to_function<E: TriggerEvent>(&self, arn: &str, trigger: Trigger, event: E) {
         match serde_json::to_value(&event) {
-            Ok(event) => self.triggers.invoke_async(&arn, event).await,
+            Ok(event) => self.triggers.invoke_async(arn, event).await,
             Err(e) => tracing::error!(%trigger, error = %e, "trigger event not serialisable; dropped"),
         }
-        true
     }
 
     /// Calls the function at `arn` and maps the outcome to Cognito's exceptions, naming the

@@ -4,7 +4,7 @@ use crate::model::*;
 use crate::ops::sign_in::{AuthenticationResult, SignIn};
 use crate::service::{CallContext, Cognito};
 use crate::tokens::TokenSource;
-use crate::triggers::user_attributes_for_trigger;
+use crate::triggers::user_attributes_json;
 use serde_json::{Map, Value, json};
 
 impl Cognito {
@@ -21,10 +21,7 @@ impl Cognito {
             .issue_authentication_result(pool, client, user, source, None, client_metadata.clone(), ctx)
             .await?;
         let mut request = Map::new();
-        request.insert(
-            "userAttributes".into(),
-            Value::Object(user_attributes_for_trigger(pool, user)),
-        );
+        request.insert("userAttributes".into(), Value::Object(user_attributes_json(pool, user)));
         request.insert("newDeviceUsed".into(), json!(false));
         if let Some(md) = client_metadata {
             request.insert("clientMetadata".into(), Value::Object(md));

@@ -9,7 +9,7 @@ use crate::ops::sign_in::password::username_param;
 use crate::ops::sign_in::{Next, SignIn};
 use crate::service::Cognito;
 use crate::tokens::TokenSource;
-use crate::triggers::user_attributes_for_trigger;
+use crate::triggers::user_attributes_json;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -24,7 +24,7 @@ impl Subject {
     fn attributes(&self, pool: &UserPool) -> Map<String, Value> {
         self.user
             .as_ref()
-            .map(|u| user_attributes_for_trigger(pool, u))
+            .map(|u| user_attributes_json(pool, u))
             .unwrap_or_default()
     }
 }

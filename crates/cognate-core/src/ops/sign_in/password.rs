@@ -7,7 +7,7 @@ use crate::ops::sign_in::lockout::password_attempts_exceeded;
 use crate::ops::sign_in::{Next, SignIn};
 use crate::service::Cognito;
 use crate::tokens::TokenSource;
-use crate::triggers::user_attributes_for_trigger;
+use crate::triggers::user_attributes_json;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -88,7 +88,7 @@ impl Cognito {
     }
 
     pub(crate) async fn pre_authentication(&self, s: &SignIn<'_>, user: &User) -> Result<()> {
-        self.run_pre_authentication(s, &user.username, user_attributes_for_trigger(s.pool, user), false)
+        self.run_pre_authentication(s, &user.username, user_attributes_json(s.pool, user), false)
             .await
     }
 
