@@ -82,6 +82,15 @@ pub(crate) fn user_attributes_json(pool: &UserPool, user: &User) -> Map<String, 
     attributes.into_iter().map(|(k, v)| (k, Value::String(v))).collect()
 }
 
+/// A request's string map (ClientMetadata, ValidationData) as an event member. The operations
+/// keep these as JSON objects of strings; a value of another type (there is none) would be
+/// sent as its JSON text.
+pub(crate) fn string_map(m: &Map<String, Value>) -> StringMap {
+    m.iter()
+        .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+        .collect()
+}
+
 /// `awsSdkVersion` as Cognito derives it from the caller's user agent.
 fn sdk_version(ctx: &CallContext) -> String {
     ctx.user_agent
