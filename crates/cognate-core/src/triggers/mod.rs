@@ -12,7 +12,7 @@ use crate::model::{User, UserPool};
 use crate::service::{CallContext, Cognito};
 use async_trait::async_trait;
 use events::{CallerContext, Envelope, StringMap, SyncTriggerEvent, TriggerEvent};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// Why a function call did not produce a response.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,14 +74,6 @@ pub fn user_attributes_for_trigger(pool: &UserPool, user: &User) -> StringMap {
     m
 }
 
-/// [`user_attributes_for_trigger`] as a JSON map.
-///
-/// Kept for the call sites in `ops/` being moved; goes once they build typed events.
-pub(crate) fn user_attributes_json(pool: &UserPool, user: &User) -> Map<String, Value> {
-    let attributes = user_attributes_for_trigger(pool, user);
-    attributes.into_iter().map(|(k, v)| (k, Value::String(v))).collect()
-}
-
 /// A request's string map (ClientMetadata, ValidationData) as an event member. The operations
 /// keep these as JSON objects of strings; a value of another type (there is none) would be
 /// sent as its JSON text.
@@ -113,19 +105,8 @@ pub fn trigger_envelope(
     client_id: Option<&str>,
     ctx: &CallContext,
 ) -> Envelope {
-    envelope_with_version(pool, trigger.event_version(), trigger_source, user_name, client_id, ctx)
-}
-
-fn envelope_with_version(
-    pool: &UserPool,
-    version: &str,
-    trigger_source: &str,
-    user_name: &str,
-    client_id: Option<&str>,
-    ctx: &CallContext,
-) -> Envelope {
     Envelope {
-        version: version.to_owned(),
+        version: trigger.event_version().to_owned(),
         trigger_source: trigger_source.to_owned(),
         region: pool.region().to_owned(),
         user_pool_id: pool.id.clone(),
@@ -135,35 +116,6 @@ fn envelope_with_version(
             client_id: client_id.unwrap_or(CLIENT_ID_NOT_APPLICABLE).to_owned(),
         },
     }
-}
-
-/// The members every trigger event starts with, as a JSON map.
-///
-/// Kept for the call sites in `ops/` being moved; goes once they build typed events with
-/// [`trigger_envelope`].
-pub(crate) fn envelope(
-    pool: &UserPool,
-    version: &str,
-    trigger_source: &str,
-    user_name: &str,
-    client_id: Option<&str>,
-    ctx: &CallContext,
-) -> Map<String, Value> {
-    let e = envelope_with_version(pool, version, trigger_source, user_name, client_id, ctx);
-    let mut m = Map::new();
-    m.insert("version".into(), json!(e.version));
-    m.insert("triggerSource".into(), json!(e.trigger_source));
-    m.insert("region".into(), json!(e.region));
-    m.insert("userPoolId".into(), json!(e.user_pool_id));
-    m.insert("userName".into(), json!(e.user_name));
-    m.insert(
-        "callerContext".into(),
-        json!({
-            "awsSdkVersion": e.caller_context.aws_sdk_version,
-            "clientId": e.caller_context.client_id,
-        }),
-    );
-    m
 }
 
 /// The ARN of the function the pool configures for `trigger`. A PreTokenGeneration trigger
@@ -261,65 +213,5 @@ impl Cognito {
                 Err(Error::new(ErrorKind::InvalidLambdaResponseException, message))
             }
         }
-    }
-
-    /// Invokes `trigger` (a LambdaConfig key) if the pool configures it, returning the
-    /// handler's `response` object; `Ok(None)` when the trigger is not configured.
-    ///
-    /// Kept for the call sites in `ops/` being moved; goes once they call
-    /// [`Cognito::invoke_trigger`] with a typed event.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn run_trigger(
-        &self,
-        pool: &UserPool,
-        trigger: &str,
-        trigger_source: &str,
-        version: &str,
-        user_name: &str,
-        client_id: Option<&str>,
-        ctx: &CallContext,
-        request: Map<String, Value>,
-        response: Value,
-    ) -> Result<Option<Map<String, Value>>> {
-        self.run_trigger_named(
-            pool,
-            trigger,
-            trigger,
-            trigger_source,
-            version,
-            user_name,
-            client_id,
-            ctx,
-            request,
-            response,
-        )
-        .await
-    }
-
-    /// Like [`Cognito::run_trigger`], where the LambdaConfig key (`config_key`) differs from
-    /// the name used in error messages (`PreTokenGenerationConfig` reports as `PreTokenGeneration`).
-    ///
-    /// Kept for the call sites being moved; goes once they call [`Cognito::invoke_trigger`].
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn run_trigger_named(
-        &self,
-        pool: &UserPool,
-        config_key: &str,
-        trigger: &str,
-        trigger_source: &str,
-        version: &str,
-        user_name: &str,
-        client_id: Option<&str>,
-        ctx: &CallContext,
-        request: Map<String, Value>,
-        response: Value,
-    ) -> Result<Option<Map<String, Value>>> {
-        let Some(arn) = pool.lambda_arn(config_key) else {
-            return Ok(None);
-        };
-        let mut event = envelope(pool, version, trigger_source, user_name, client_id, ctx);
-        event.insert("request".into(), Value::Object(request));
-        event.insert("response".into(), response);
-        self.invoke_arn(&arn, trigger, Value::Object(event)).await.map(Some)
     }
 }
