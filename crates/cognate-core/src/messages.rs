@@ -3,7 +3,11 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::model::*;
 use crate::rng::RandomExt;
 use crate::service::{CallContext, Cognito};
-use crate::triggers::{envelope, user_attributes_for_trigger};
+use crate::triggers::events::{
+    CustomEmailSenderEvent, CustomMessageEvent, CustomMessageRequest, CustomSenderRequest, CustomSmsSenderEvent,
+    SyncTriggerEvent,
+};
+use crate::triggers::{Trigger, string_map, trigger_arn, trigger_envelope, user_attributes_for_trigger};
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
@@ -75,7 +79,18 @@ pub trait MessageSink: Send + Sync + 'static {
 #[derive(Debug, Clone)]
 pub enum Delivery {
     Message(OutboxMessage),
-    CustomSender { function_arn: String, event: Value },
+    CustomSender {
+        function_arn: String,
+        /// Boxed: an event is several times the size of a message.
+        event: Box<CustomSenderEvent>,
+    },
+}
+
+/// The event of a custom sender trigger, by channel.
+#[derive(Debug, Clone)]
+pub enum CustomSenderEvent {
+    Email(CustomEmailSenderEvent),
+    Sms(CustomSmsSenderEvent),
 }
 
 /// Masks a destination the way Cognito's CodeDeliveryDetails do.
@@ -211,7 +226,15 @@ impl Cognito {
         match delivery {
             Delivery::Message(m) => self.sink.send(&m).await,
             Delivery::CustomSender { function_arn, event } => {
-                self.triggers.invoke_async(&function_arn, event).await;
+                match *event {
+                    CustomSenderEvent::Email(e) => {
+                        self.send_to_function(&function_arn, Trigger::CustomEmailSender, e)
+                            .await
+                    }
+                    CustomSenderEvent::Sms(e) => {
+                        self.send_to_function(&function_arn, Trigger::CustomSmsSender, e).await
+                    }
+                }
                 Ok(())
             }
         }
@@ -226,10 +249,10 @@ impl Cognito {
         ctx: &CallContext,
     ) -> Result<Option<Delivery>> {
         let (trigger, kind) = match out.channel {
-            Channel::Email => ("CustomEmailSender", "customEmailSenderRequestV1"),
-            Channel::Sms => ("CustomSMSSender", "customSMSSenderRequestV1"),
+            Channel::Email => (Trigger::CustomEmailSender, "customEmailSenderRequestV1"),
+            Channel::Sms => (Trigger::CustomSmsSender, "customSMSSenderRequestV1"),
         };
-        let Some(function_arn) = pool.lambda_arn(trigger) else {
+        let Some(function_arn) = trigger_arn(pool, trigger) else {
             return Ok(None);
         };
         let key = pool
@@ -253,20 +276,22 @@ impl Cognito {
             out.code.clone()
         };
         let code = encryptor.encrypt_code(key, &pool.id, &plaintext).await?;
-        let source = format!("{trigger}_{}", out.kind.suffix());
-        let mut event = envelope(pool, "1", &source, &user.username, out.client_id, ctx);
-        event.insert(
-            "request".into(),
-            json!({
-                "type": kind,
-                "code": code,
-                "clientMetadata": out.client_metadata.clone().map(Value::Object).unwrap_or(Value::Null),
-                "userAttributes": user_attributes_for_trigger(pool, user),
-            }),
-        );
+        let source = format!("{}_{}", trigger.config_key(), out.kind.suffix());
+        let envelope = trigger_envelope(pool, trigger, &source, &user.username, out.client_id, ctx);
+        let request = CustomSenderRequest {
+            request_type: kind.to_owned(),
+            code: Some(code),
+            client_metadata: out.client_metadata.as_ref().map(string_map),
+            user_attributes: user_attributes_for_trigger(pool, user),
+            ..Default::default()
+        };
+        let event = match out.channel {
+            Channel::Email => CustomSenderEvent::Email(CustomEmailSenderEvent::new(envelope, request)),
+            Channel::Sms => CustomSenderEvent::Sms(CustomSmsSenderEvent::new(envelope, request)),
+        };
         Ok(Some(Delivery::CustomSender {
             function_arn,
-            event: Value::Object(event),
+            event: Box::new(event),
         }))
     }
 
@@ -284,41 +309,25 @@ impl Cognito {
         }
         let (mut subject, mut email, mut sms) = templates(pool, out.kind);
         let source = format!("CustomMessage_{}", out.kind.suffix());
-        let mut request = Map::new();
-        request.insert(
-            "userAttributes".into(),
-            Value::Object(user_attributes_for_trigger(pool, user)),
+        let request = CustomMessageRequest {
+            user_attributes: user_attributes_for_trigger(pool, user),
+            code_parameter: Some("{####}".into()),
+            link_parameter: Some("{##Click Here##}".into()),
+            username_parameter: (out.kind == MessageKind::AdminCreateUser).then(|| "{username}".into()),
+            client_metadata: out.client_metadata.as_ref().map(string_map),
+            ..Default::default()
+        };
+        let envelope = trigger_envelope(
+            pool,
+            Trigger::CustomMessage,
+            &source,
+            &user.username,
+            out.client_id,
+            ctx,
         );
-        request.insert("codeParameter".into(), json!("{####}"));
-        request.insert("linkParameter".into(), json!("{##Click Here##}"));
-        request.insert(
-            "usernameParameter".into(),
-            if out.kind == MessageKind::AdminCreateUser {
-                json!("{username}")
-            } else {
-                Value::Null
-            },
-        );
-        if let Some(md) = &out.client_metadata {
-            request.insert("clientMetadata".into(), Value::Object(md.clone()));
-        }
-        let response = json!({"smsMessage": null, "emailMessage": null, "emailSubject": null});
-        if let Some(r) = self
-            .run_trigger(
-                pool,
-                "CustomMessage",
-                &source,
-                "1",
-                &user.username,
-                out.client_id,
-                ctx,
-                request,
-                response,
-            )
-            .await?
-        {
-            let text = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_owned);
-            if let Some(m) = text("smsMessage") {
+        let event = CustomMessageEvent::new(envelope, request, Default::default());
+        if let Some(r) = self.invoke_trigger(pool, Trigger::CustomMessage, event).await? {
+            if let Some(m) = r.sms_message {
                 sms = m;
             }
             // Cognito honours custom email content only when the pool sends its own email
@@ -328,19 +337,16 @@ impl Cognito {
                 .and_then(|e| e.get("EmailSendingAccount"))
                 .and_then(Value::as_str)
                 == Some("DEVELOPER");
-            if out.channel == Channel::Email
-                && !developer
-                && (text("emailMessage").is_some() || text("emailSubject").is_some())
-            {
+            if out.channel == Channel::Email && !developer && (r.email_message.is_some() || r.email_subject.is_some()) {
                 return Err(Error::new(
                     ErrorKind::InvalidLambdaResponseException,
                     "Invalid lambda function output : emailMessage and emailSubject require EmailSendingAccount DEVELOPER",
                 ));
             }
-            if let Some(m) = text("emailMessage") {
+            if let Some(m) = r.email_message {
                 email = m;
             }
-            if let Some(m) = text("emailSubject") {
+            if let Some(m) = r.email_subject {
                 subject = m;
             }
             let body = if out.channel == Channel::Email { &email } else { &sms };

@@ -4,7 +4,11 @@ use crate::model::*;
 use crate::ops::clients::token_validity_secs;
 use crate::rng::RandomExt;
 use crate::service::{CallContext, Cognito};
-use crate::triggers::user_attributes_for_trigger;
+use crate::triggers::events::{
+    GroupConfiguration, PreTokenGenerationEvent, PreTokenGenerationRequest, PreTokenGenerationV2Event,
+    PreTokenGenerationV2Request, SyncTriggerEvent,
+};
+use crate::triggers::{Trigger, string_map, trigger_envelope, user_attributes_for_trigger};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
@@ -50,6 +54,15 @@ struct GroupClaims {
     groups: Vec<String>,
     roles: Vec<String>,
     preferred_role: Option<String>,
+}
+
+/// The claims PreTokenGeneration adds to and suppresses from each token.
+#[derive(Default)]
+struct ClaimEdits {
+    id_add: Map<String, Value>,
+    id_suppress: Vec<String>,
+    access_add: Map<String, Value>,
+    access_suppress: Vec<String>,
 }
 
 /// How a sign-in ended, for the PreTokenGeneration trigger source.
@@ -113,6 +126,99 @@ impl Cognito {
         })
     }
 
+    /// Runs PreTokenGeneration, if the pool configures it, and applies its group and scope edits
+    /// to `groups` and `scopes`; returns its claim edits. V1 edits the ID token; V2/V3 also the
+    /// access token and the scopes.
+    #[allow(clippy::too_many_arguments)]
+    async fn pre_token_generation(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        source: TokenSource,
+        (groups, scopes): (&mut GroupClaims, &mut Vec<String>),
+        client_metadata: Option<Map<String, Value>>,
+        ctx: &CallContext,
+    ) -> Result<ClaimEdits> {
+        let mut edits = ClaimEdits::default();
+        let Some(trigger) = pool.setting("LambdaConfig").and_then(Trigger::pre_token_generation_of) else {
+            return Ok(edits);
+        };
+        let client_id = Some(client.client_id.as_str());
+        let envelope = trigger_envelope(pool, trigger, source.trigger_source(), &user.username, client_id, ctx);
+        let user_attributes = user_attributes_for_trigger(pool, user);
+        let group_configuration = GroupConfiguration {
+            groups_to_override: groups.groups.clone(),
+            iam_roles_to_override: groups.roles.clone(),
+            preferred_role: groups.preferred_role.clone(),
+        };
+        let client_metadata = client_metadata.as_ref().map(string_map);
+        let group_override = if trigger == Trigger::PreTokenGeneration {
+            let request = PreTokenGenerationRequest {
+                user_attributes,
+                group_configuration,
+                client_metadata,
+                ..Default::default()
+            };
+            let event = PreTokenGenerationEvent::new(envelope, request, Default::default());
+            let response = self.invoke_trigger(pool, trigger, event).await?;
+            let Some(details) = response.and_then(|r| r.claims_override_details) else {
+                return Ok(edits);
+            };
+            let add = details.claims_to_add_or_override.unwrap_or_default();
+            edits.id_add.extend(add.into_iter().map(|(k, v)| (k, Value::String(v))));
+            edits.id_suppress.extend(details.claims_to_suppress.unwrap_or_default());
+            details.group_override_details
+        } else {
+            let request = PreTokenGenerationV2Request {
+                user_attributes,
+                group_configuration,
+                scopes: scopes.clone(),
+                client_metadata,
+                ..Default::default()
+            };
+            let event = PreTokenGenerationV2Event::new(envelope, request, Default::default());
+            let response = self.invoke_trigger(pool, trigger, event).await?;
+            let Some(details) = response.and_then(|r| r.claims_and_scope_override_details) else {
+                return Ok(edits);
+            };
+            if let Some(id) = details.id_token_generation {
+                edits.id_add.extend(id.claims_to_add_or_override.unwrap_or_default());
+                edits.id_suppress.extend(id.claims_to_suppress.unwrap_or_default());
+            }
+            if let Some(access) = details.access_token_generation {
+                edits
+                    .access_add
+                    .extend(access.claims_to_add_or_override.unwrap_or_default());
+                edits
+                    .access_suppress
+                    .extend(access.claims_to_suppress.unwrap_or_default());
+                for s in access.scopes_to_add.unwrap_or_default() {
+                    if s.chars().any(char::is_whitespace) {
+                        return Err(Error::new(
+                            ErrorKind::InvalidLambdaResponseException,
+                            "Invalid lambda function output : scopes may not contain whitespace",
+                        ));
+                    }
+                    if !scopes.contains(&s) {
+                        scopes.push(s);
+                    }
+                }
+                let suppress = access.scopes_to_suppress.unwrap_or_default();
+                scopes.retain(|s| !suppress.contains(s));
+            }
+            details.group_override_details
+        };
+        if let Some(g) = group_override {
+            *groups = GroupClaims {
+                groups: g.groups_to_override,
+                roles: g.iam_roles_to_override,
+                preferred_role: g.preferred_role,
+            };
+        }
+        Ok(edits)
+    }
+
     /// Issues ID and access tokens (and a refresh token for a new sign-in), running the
     /// PreTokenGeneration trigger. `session` is the existing sign-in when refreshing.
     #[allow(clippy::too_many_arguments)]
@@ -130,150 +236,23 @@ impl Cognito {
         let now = now_ms / 1000;
         let mut groups = self.group_claims(pool, user).await?;
         let mut scopes = vec![USER_ADMIN_SCOPE.to_owned()];
-        let mut id_add: Map<String, Value> = Map::new();
-        let mut id_suppress: Vec<String> = Vec::new();
-        let mut access_add: Map<String, Value> = Map::new();
-        let mut access_suppress: Vec<String> = Vec::new();
-
-        // PreTokenGeneration: V1 edits the ID token; V2/V3 also the access token and scopes.
-        let version = pool
-            .setting("LambdaConfig")
-            .and_then(|l| l.get("PreTokenGenerationConfig"))
-            .and_then(|c| c.get("LambdaVersion"))
-            .and_then(Value::as_str)
-            .map(|v| match v {
-                "V2_0" => "2",
-                "V3_0" => "3",
-                _ => "1",
-            })
-            .unwrap_or("1");
-        let trigger = if pool.lambda_arn("PreTokenGenerationConfig").is_some() {
-            "PreTokenGenerationConfig"
-        } else {
-            "PreTokenGeneration"
-        };
-        if pool.lambda_arn(trigger).is_some() {
-            let mut request = Map::new();
-            request.insert(
-                "userAttributes".into(),
-                Value::Object(user_attributes_for_trigger(pool, user)),
-            );
-            request.insert(
-                "groupConfiguration".into(),
-                json!({
-                    "groupsToOverride": groups.groups,
-                    "iamRolesToOverride": groups.roles,
-                    "preferredRole": groups.preferred_role,
-                }),
-            );
-            if version != "1" {
-                request.insert("scopes".into(), json!(scopes));
-            }
-            if let Some(md) = &client_metadata {
-                request.insert("clientMetadata".into(), Value::Object(md.clone()));
-            }
-            let response = if version == "1" {
-                json!({"claimsOverrideDetails": null})
-            } else {
-                json!({"claimsAndScopeOverrideDetails": null})
-            };
-            let out = self
-                .run_trigger_named(
-                    pool,
-                    trigger,
-                    "PreTokenGeneration",
-                    source.trigger_source(),
-                    version,
-                    &user.username,
-                    Some(&client.client_id),
-                    ctx,
-                    request,
-                    response,
-                )
-                .await?
-                .unwrap_or_default();
-            let details_key = if version == "1" {
-                "claimsOverrideDetails"
-            } else {
-                "claimsAndScopeOverrideDetails"
-            };
-            if let Some(Value::Object(d)) = out.get(details_key) {
-                let invalid = |m: &str| Error::new(ErrorKind::InvalidLambdaResponseException, m.to_owned());
-                let read_edit = |obj: Option<&Value>,
-                                 add: &mut Map<String, Value>,
-                                 suppress: &mut Vec<String>,
-                                 strings_only: bool|
-                 -> Result<()> {
-                    let Some(Value::Object(o)) = obj else { return Ok(()) };
-                    if let Some(Value::Object(a)) = o.get("claimsToAddOrOverride") {
-                        for (k, v) in a {
-                            if strings_only && !v.is_string() {
-                                return Err(invalid(
-                                    "Invalid lambda function output : claimsToAddOrOverride values must be strings",
-                                ));
-                            }
-                            add.insert(k.clone(), v.clone());
-                        }
-                    }
-                    if let Some(Value::Array(s)) = o.get("claimsToSuppress") {
-                        suppress.extend(s.iter().filter_map(Value::as_str).map(str::to_owned));
-                    }
-                    Ok(())
-                };
-                if version == "1" {
-                    read_edit(Some(&Value::Object(d.clone())), &mut id_add, &mut id_suppress, true)?;
-                } else {
-                    read_edit(d.get("idTokenGeneration"), &mut id_add, &mut id_suppress, false)?;
-                    read_edit(
-                        d.get("accessTokenGeneration"),
-                        &mut access_add,
-                        &mut access_suppress,
-                        false,
-                    )?;
-                    if let Some(Value::Object(a)) = d.get("accessTokenGeneration") {
-                        if let Some(Value::Array(add)) = a.get("scopesToAdd") {
-                            for s in add.iter().filter_map(Value::as_str) {
-                                if s.chars().any(char::is_whitespace) {
-                                    return Err(invalid(
-                                        "Invalid lambda function output : scopes may not contain whitespace",
-                                    ));
-                                }
-                                if !scopes.iter().any(|x| x == s) {
-                                    scopes.push(s.to_owned());
-                                }
-                            }
-                        }
-                        if let Some(Value::Array(sup)) = a.get("scopesToSuppress") {
-                            let sup: Vec<&str> = sup.iter().filter_map(Value::as_str).collect();
-                            scopes.retain(|s| !sup.contains(&s.as_str()));
-                        }
-                    }
-                }
-                match d.get("groupOverrideDetails") {
-                    Some(Value::Object(g)) => {
-                        let list = |k: &str| -> Vec<String> {
-                            g.get(k)
-                                .and_then(Value::as_array)
-                                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-                                .unwrap_or_default()
-                        };
-                        groups = GroupClaims {
-                            groups: list("groupsToOverride"),
-                            roles: list("iamRolesToOverride"),
-                            preferred_role: g.get("preferredRole").and_then(Value::as_str).map(str::to_owned),
-                        };
-                    }
-                    Some(Value::Null) => {
-                        groups = GroupClaims {
-                            groups: vec![],
-                            roles: vec![],
-                            preferred_role: None,
-                        };
-                    }
-                    _ => {}
-                }
-            }
-        }
+        let edits = self
+            .pre_token_generation(
+                pool,
+                client,
+                user,
+                source,
+                (&mut groups, &mut scopes),
+                client_metadata,
+                ctx,
+            )
+            .await?;
+        let ClaimEdits {
+            id_add,
+            id_suppress,
+            access_add,
+            access_suppress,
+        } = edits;
 
         let (session_id, auth_time, refresh) = match session {
             Some(s) => (s.id.clone(), s.auth_time, None),

@@ -8,9 +8,13 @@ use crate::ops::types::{CodeDeliveryDetails, CodeDeliveryOutput, metadata_json};
 use crate::ops::{Empty, Input};
 use crate::request::Request;
 use crate::service::{CallContext, Cognito};
-use crate::triggers::user_attributes_for_trigger;
+use crate::triggers::events::{
+    EmptyResponse, PostConfirmationEvent, PostConfirmationRequest, PreSignUpEvent, PreSignUpRequest, PreSignUpResponse,
+    SyncTriggerEvent,
+};
+use crate::triggers::{Trigger, string_map, trigger_envelope, user_attributes_for_trigger};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 // ---- inputs ------------------------------------------------------------------------------
@@ -198,44 +202,29 @@ impl Cognito {
         input: &SignUpInput,
         ctx: &CallContext,
     ) -> Result<SignUpDecision> {
-        let client_id = &input.client_id;
-        let client_metadata = metadata_json(&input.client_metadata);
-        let mut request = Map::new();
-        request.insert("userAttributes".into(), json!(attrs));
-        request.insert(
-            "validationData".into(),
-            input
-                .validation_data
-                .clone()
-                .map(|l| json!(l.into_iter().collect::<BTreeMap<_, _>>()))
-                .unwrap_or(Value::Null),
+        let request = pre_sign_up_request(attrs, &input.validation_data, &input.client_metadata);
+        let envelope = trigger_envelope(
+            pool,
+            Trigger::PreSignUp,
+            "PreSignUp_SignUp",
+            username,
+            Some(&input.client_id),
+            ctx,
         );
-        if let Some(md) = &client_metadata {
-            request.insert("clientMetadata".into(), Value::Object(md.clone()));
-        }
-        let response = json!({"autoConfirmUser": false, "autoVerifyEmail": false, "autoVerifyPhone": false});
+        let event = PreSignUpEvent::new(envelope, request, PreSignUpResponse::default());
         let decision = self
-            .run_trigger(
-                pool,
-                "PreSignUp",
-                "PreSignUp_SignUp",
-                "1",
-                username,
-                Some(client_id),
-                ctx,
-                request,
-                response,
-            )
+            .invoke_trigger(pool, Trigger::PreSignUp, event)
             .await?
             .unwrap_or_default();
-        let flag = |k: &str| decision.get(k).and_then(Value::as_bool).unwrap_or(false);
-        let auto_verify = [("autoVerifyEmail", "email"), ("autoVerifyPhone", "phone_number")]
-            .into_iter()
-            .filter(|(name, _)| flag(name))
-            .map(|(_, attr)| attr)
-            .collect();
+        let auto_verify = [
+            (decision.auto_verify_email, "email"),
+            (decision.auto_verify_phone, "phone_number"),
+        ]
+        .into_iter()
+        .filter_map(|(verify, attr)| verify.then_some(attr))
+        .collect();
         Ok(SignUpDecision {
-            auto_confirm: flag("autoConfirmUser"),
+            auto_confirm: decision.auto_confirm_user,
             auto_verify,
         })
     }
@@ -377,26 +366,14 @@ impl Cognito {
         client_metadata: Option<Map<String, Value>>,
         ctx: &CallContext,
     ) -> Result<()> {
-        let mut request = Map::new();
-        request.insert(
-            "userAttributes".into(),
-            Value::Object(user_attributes_for_trigger(pool, user)),
-        );
-        if let Some(md) = client_metadata {
-            request.insert("clientMetadata".into(), Value::Object(md));
-        }
-        self.run_trigger(
-            pool,
-            "PostConfirmation",
-            source,
-            "1",
-            &user.username,
-            client_id,
-            ctx,
-            request,
-            json!({}),
-        )
-        .await?;
+        let request = PostConfirmationRequest {
+            user_attributes: user_attributes_for_trigger(pool, user),
+            client_metadata: client_metadata.as_ref().map(string_map),
+            ..Default::default()
+        };
+        let envelope = trigger_envelope(pool, Trigger::PostConfirmation, source, &user.username, client_id, ctx);
+        let event = PostConfirmationEvent::new(envelope, request, EmptyResponse::default());
+        self.invoke_trigger(pool, Trigger::PostConfirmation, event).await?;
         Ok(())
     }
 
@@ -438,5 +415,20 @@ impl Cognito {
         Ok(CodeDeliveryOutput {
             code_delivery_details: details,
         })
+    }
+}
+
+/// PreSignUp's request: the submitted attributes, `validationData` (`null` when none was
+/// given) and `clientMetadata` (left out when none was given).
+pub(crate) fn pre_sign_up_request(
+    attrs: &BTreeMap<String, String>,
+    validation_data: &Option<Vec<(String, String)>>,
+    client_metadata: &Option<BTreeMap<String, String>>,
+) -> PreSignUpRequest {
+    PreSignUpRequest {
+        user_attributes: attrs.clone().into_iter().collect(),
+        validation_data: validation_data.clone().map(|l| l.into_iter().collect()),
+        client_metadata: client_metadata.clone().map(|m| m.into_iter().collect()),
+        ..Default::default()
     }
 }

@@ -6,12 +6,15 @@ use crate::locks::KeyGuard;
 use crate::messages::*;
 use crate::model::*;
 use crate::ops::new_users::unique_claim;
+use crate::ops::sign_up::pre_sign_up_request;
 use crate::ops::types::{AttributeType, MfaSettings, Timestamp, UserType, metadata_json};
 use crate::ops::{Empty, Input};
 use crate::request::Request;
 use crate::service::{CallContext, Cognito};
+use crate::triggers::events::{PreSignUpEvent, PreSignUpResponse, SyncTriggerEvent};
+use crate::triggers::{Trigger, trigger_envelope};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 // ---- inputs ------------------------------------------------------------------------------
@@ -244,33 +247,11 @@ impl Cognito {
         input: &AdminCreateUserInput,
         ctx: &CallContext,
     ) -> Result<()> {
-        let client_metadata = metadata_json(&input.client_metadata);
-        let mut request = Map::new();
-        request.insert("userAttributes".into(), json!(attrs));
-        request.insert(
-            "validationData".into(),
-            input
-                .validation_data
-                .clone()
-                .map(|l| json!(l.into_iter().collect::<BTreeMap<_, _>>()))
-                .unwrap_or(Value::Null),
-        );
-        if let Some(md) = &client_metadata {
-            request.insert("clientMetadata".into(), Value::Object(md.clone()));
-        }
-        let response = json!({"autoConfirmUser": false, "autoVerifyEmail": false, "autoVerifyPhone": false});
-        self.run_trigger(
-            pool,
-            "PreSignUp",
-            "PreSignUp_AdminCreateUser",
-            "1",
-            username,
-            None,
-            ctx,
-            request,
-            response,
-        )
-        .await?;
+        let request = pre_sign_up_request(attrs, &input.validation_data, &input.client_metadata);
+        let source = "PreSignUp_AdminCreateUser";
+        let envelope = trigger_envelope(pool, Trigger::PreSignUp, source, username, None, ctx);
+        let event = PreSignUpEvent::new(envelope, request, PreSignUpResponse::default());
+        self.invoke_trigger(pool, Trigger::PreSignUp, event).await?;
         Ok(())
     }
 

@@ -6,7 +6,8 @@
 //!
 //! Deserialization is lenient the way a handler needs it to be: unknown fields are kept in
 //! the `other` maps (and sent back unchanged), a `null` or missing value becomes the field's
-//! default, and `version` may be a number. Serialization writes `null` for unset response
+//! default, and `version` may be a number. Response members are read as Cognito reads them:
+//! one of the wrong type mostly reads as unset. Serialization writes `null` for unset response
 //! options, which Cognito reads as "not set" — except `groupOverrideDetails`, which is left out
 //! when unset because a `null` there *suppresses* the user's groups (see
 //! [`ClaimsOverrideDetails::group_override_details`]).
@@ -25,6 +26,7 @@
 //! assert_eq!(ev.request.user_attributes["email"], "jdoe@example.com");
 //! assert_eq!(ev.other["somethingNew"], 1);
 //! ```
+use super::lenient;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
@@ -177,6 +179,22 @@ macro_rules! trigger_event {
             const TRIGGERS: &'static [Trigger] = &[$(Trigger::$t),+];
             type Request = $req;
         }
+
+        impl $name {
+            /// The event with its envelope and `request`.
+            pub fn new(envelope: Envelope, request: $req) -> Self {
+                Self {
+                    version: envelope.version,
+                    trigger_source: envelope.trigger_source,
+                    region: envelope.region,
+                    user_pool_id: envelope.user_pool_id,
+                    user_name: envelope.user_name,
+                    caller_context: envelope.caller_context,
+                    request,
+                    other: Map::new(),
+                }
+            }
+        }
     };
 }
 
@@ -218,13 +236,13 @@ pub struct PreSignUpRequest {
 #[serde(rename_all = "camelCase")]
 pub struct PreSignUpResponse {
     /// Create the user confirmed, without a confirmation code.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "lenient::flag")]
     pub auto_confirm_user: bool,
     /// Mark `email` verified.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "lenient::flag")]
     pub auto_verify_email: bool,
     /// Mark `phone_number` verified.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "lenient::flag")]
     pub auto_verify_phone: bool,
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -310,7 +328,7 @@ pub struct ChallengeResult {
     #[serde(default, deserialize_with = "nullable")]
     pub challenge_result: bool,
     /// What CreateAuthChallenge returned as `challengeMetadata`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub challenge_metadata: Option<String>,
 }
 
@@ -342,13 +360,13 @@ pub struct DefineAuthChallengeRequest {
 #[serde(rename_all = "camelCase")]
 pub struct DefineAuthChallengeResponse {
     /// The next challenge: `CUSTOM_CHALLENGE` or `PASSWORD_VERIFIER`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub challenge_name: Option<String>,
     /// `true`: the user is authenticated.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
     pub issue_tokens: Option<bool>,
     /// `true`: the sign-in fails (NotAuthorizedException).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
     pub fail_authentication: Option<bool>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -384,13 +402,13 @@ pub struct CreateAuthChallengeRequest {
 #[serde(rename_all = "camelCase")]
 pub struct CreateAuthChallengeResponse {
     /// Sent to the client as `ChallengeParameters`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::challenge_parameters")]
     pub public_challenge_parameters: Option<StringMap>,
     /// Kept on the server and given to VerifyAuthChallengeResponse.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::challenge_parameters")]
     pub private_challenge_parameters: Option<StringMap>,
     /// Recorded in the session entry of this challenge.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_text")]
     pub challenge_metadata: Option<String>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -426,7 +444,7 @@ pub struct VerifyAuthChallengeResponseRequest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyAuthChallengeResponseResponse {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
     pub answer_correct: Option<bool>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -439,11 +457,11 @@ pub struct VerifyAuthChallengeResponseResponse {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupConfiguration {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "lenient::strings")]
     pub groups_to_override: Vec<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "lenient::strings")]
     pub iam_roles_to_override: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub preferred_role: Option<String>,
 }
 
@@ -472,7 +490,7 @@ pub struct PreTokenGenerationRequest {
 #[serde(rename_all = "camelCase")]
 pub struct PreTokenGenerationResponse {
     /// `None`: the tokens are not changed.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_object")]
     pub claims_override_details: Option<ClaimsOverrideDetails>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -483,15 +501,19 @@ pub struct PreTokenGenerationResponse {
 #[serde(rename_all = "camelCase")]
 pub struct ClaimsOverrideDetails {
     /// Claims added to (or replaced in) the ID token; V1 claim values are strings.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::string_claims")]
     pub claims_to_add_or_override: Option<StringMap>,
     /// Claims removed from the ID token.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_strings")]
     pub claims_to_suppress: Option<Vec<String>>,
     /// Replaces the user's groups and roles. `None` (the member left out) keeps them;
     /// `Some(GroupConfiguration::default())` removes them. To keep them while changing
     /// something else, copy `request.group_configuration`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::group_override"
+    )]
     pub group_override_details: Option<GroupConfiguration>,
 }
 
@@ -524,7 +546,7 @@ pub struct PreTokenGenerationV2Request {
 #[serde(rename_all = "camelCase")]
 pub struct PreTokenGenerationV2Response {
     /// `None`: the tokens are not changed.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_object")]
     pub claims_and_scope_override_details: Option<ClaimsAndScopeOverrideDetails>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -534,12 +556,16 @@ pub struct PreTokenGenerationV2Response {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClaimsAndScopeOverrideDetails {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_object")]
     pub id_token_generation: Option<IdTokenGeneration>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_object")]
     pub access_token_generation: Option<AccessTokenGeneration>,
     /// As [`ClaimsOverrideDetails::group_override_details`]: `None` keeps the groups.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::group_override"
+    )]
     pub group_override_details: Option<GroupConfiguration>,
 }
 
@@ -548,9 +574,9 @@ pub struct ClaimsAndScopeOverrideDetails {
 #[serde(rename_all = "camelCase")]
 pub struct IdTokenGeneration {
     /// Claim values may be any JSON.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_json_map")]
     pub claims_to_add_or_override: Option<HashMap<String, Value>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_strings")]
     pub claims_to_suppress: Option<Vec<String>>,
 }
 
@@ -558,14 +584,14 @@ pub struct IdTokenGeneration {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessTokenGeneration {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_json_map")]
     pub claims_to_add_or_override: Option<HashMap<String, Value>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_strings")]
     pub claims_to_suppress: Option<Vec<String>>,
     /// Scopes added to `scope` (no whitespace).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_strings")]
     pub scopes_to_add: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_strings")]
     pub scopes_to_suppress: Option<Vec<String>>,
 }
 
@@ -587,8 +613,14 @@ pub struct UserMigrationRequest {
     /// The password entered (`UserMigration_Authentication` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
-    #[serde(default)]
-    pub validation_data: Option<StringMap>,
+    /// `UserMigration_Authentication`: `Some` (the `ClientMetadata` of the sign-in, `null` when
+    /// none was given). `UserMigration_ForgotPassword` sends no such member: `None`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::present"
+    )]
+    pub validation_data: Option<Option<StringMap>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_metadata: Option<StringMap>,
     #[serde(flatten)]
@@ -599,20 +631,20 @@ pub struct UserMigrationRequest {
 #[serde(rename_all = "camelCase")]
 pub struct UserMigrationResponse {
     /// The attributes of the user to create; `None` leaves the user unknown.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::migrated_attributes")]
     pub user_attributes: Option<StringMap>,
     /// `CONFIRMED`, or `RESET_REQUIRED` (the default).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub final_user_status: Option<String>,
     /// `SUPPRESS` to send no welcome message.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub message_action: Option<String>,
     /// `EMAIL` and/or `SMS`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_strings")]
     pub desired_delivery_mediums: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
     pub force_alias_creation: Option<bool>,
-    #[serde(default, rename = "enableSMSMFA")]
+    #[serde(default, rename = "enableSMSMFA", deserialize_with = "lenient::opt_bool")]
     pub enable_sms_mfa: Option<bool>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -652,11 +684,11 @@ pub struct CustomMessageRequest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomMessageResponse {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub sms_message: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub email_message: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub email_subject: Option<String>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -762,6 +794,90 @@ mod tests {
         assert!(!ev.response.auto_confirm_user);
         let ev: PreTokenGenerationV2Event = serde_json::from_value(json!({})).unwrap();
         assert!(ev.request.scopes.is_empty());
+    }
+
+    #[test]
+    fn response_members_are_read_as_cognito_reads_them() {
+        let r: PreSignUpResponse =
+            serde_json::from_value(json!({"autoConfirmUser": "true", "autoVerifyEmail": true})).unwrap();
+        assert!(!r.auto_confirm_user && r.auto_verify_email);
+        let r: DefineAuthChallengeResponse =
+            serde_json::from_value(json!({"challengeName": 1, "issueTokens": "yes", "failAuthentication": false}))
+                .unwrap();
+        assert_eq!(
+            (r.challenge_name, r.issue_tokens, r.fail_authentication),
+            (None, None, Some(false))
+        );
+        let r: CreateAuthChallengeResponse =
+            serde_json::from_value(json!({"publicChallengeParameters": {"n": 5, "s": "x"}, "challengeMetadata": 7}))
+                .unwrap();
+        let public = r.public_challenge_parameters.unwrap();
+        assert_eq!((public["n"].as_str(), public["s"].as_str()), ("5", "x"));
+        assert_eq!(r.challenge_metadata.as_deref(), Some("7"));
+        let misfit = serde_json::from_value::<CreateAuthChallengeResponse>(json!({"privateChallengeParameters": []}));
+        assert_eq!(
+            misfit.unwrap_err().to_string(),
+            "Invalid lambda function output : CreateAuthChallenge response is not valid"
+        );
+    }
+
+    #[test]
+    fn token_edits_are_read_as_cognito_reads_them() {
+        let read = |v| serde_json::from_value::<PreTokenGenerationResponse>(v);
+        let details = |v| read(v).unwrap().claims_override_details.unwrap();
+        // A null groupOverrideDetails removes the groups; a missing one keeps them.
+        let removed = details(json!({"claimsOverrideDetails": {"groupOverrideDetails": null}}));
+        assert_eq!(removed.group_override_details, Some(GroupConfiguration::default()));
+        assert_eq!(
+            details(json!({"claimsOverrideDetails": {}})).group_override_details,
+            None
+        );
+        let kept = details(json!({"claimsOverrideDetails": {"groupOverrideDetails": 3, "claimsToSuppress": ["a", 1]}}));
+        assert_eq!(kept.group_override_details, None);
+        assert_eq!(kept.claims_to_suppress, Some(vec!["a".to_owned()]));
+        assert_eq!(
+            read(json!({"claimsOverrideDetails": "x"}))
+                .unwrap()
+                .claims_override_details,
+            None
+        );
+        let misfit = read(json!({"claimsOverrideDetails": {"claimsToAddOrOverride": {"n": 1}}}));
+        assert_eq!(
+            misfit.unwrap_err().to_string(),
+            "Invalid lambda function output : claimsToAddOrOverride values must be strings"
+        );
+        let v2: PreTokenGenerationV2Response = serde_json::from_value(json!({"claimsAndScopeOverrideDetails": {
+            "idTokenGeneration": [], "accessTokenGeneration": {"claimsToAddOrOverride": {"n": 1}, "scopesToAdd": "s"}
+        }}))
+        .unwrap();
+        let d = v2.claims_and_scope_override_details.unwrap();
+        assert_eq!(d.id_token_generation, None);
+        let access = d.access_token_generation.unwrap();
+        assert_eq!(access.claims_to_add_or_override.unwrap()["n"], 1);
+        assert_eq!(access.scopes_to_add, None);
+    }
+
+    #[test]
+    fn migration_validation_data_may_be_absent() {
+        let forgot = UserMigrationRequest {
+            client_metadata: Some(HashMap::from([("k".into(), "v".into())])),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&forgot).unwrap(),
+            json!({"clientMetadata": {"k": "v"}})
+        );
+        let sign_in = UserMigrationRequest {
+            password: Some("p".into()),
+            validation_data: Some(None),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&sign_in).unwrap(),
+            json!({"password": "p", "validationData": null})
+        );
+        let read: UserMigrationRequest = serde_json::from_value(json!({"validationData": null})).unwrap();
+        assert_eq!(read.validation_data, Some(None));
     }
 
     #[test]

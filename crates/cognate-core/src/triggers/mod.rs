@@ -2,6 +2,7 @@
 //! ([`events`]), and invoking a trigger with one. Cognate builds events exactly as Cognito does
 //! and interprets the `response` the same way.
 pub mod events;
+mod lenient;
 mod trigger;
 
 pub use trigger::{Trigger, UnknownTrigger};
@@ -10,8 +11,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::model::{User, UserPool};
 use crate::service::{CallContext, Cognito};
 use async_trait::async_trait;
-use events::{CallerContext, Envelope, SyncTriggerEvent, TriggerEvent};
-use serde_json::{Map, Value, json};
+use events::{CallerContext, Envelope, StringMap, SyncTriggerEvent, TriggerEvent};
+use serde_json::{Map, Value};
 
 /// Why a function call did not produce a response.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,22 +56,31 @@ pub const CLIENT_ID_NOT_APPLICABLE: &str = "CLIENT_ID_NOT_APPLICABLE";
 
 /// The user's attributes as triggers see them: strings only, with `sub` and
 /// `cognito:user_status`, and the alias markers of verified aliases.
-pub fn user_attributes_for_trigger(pool: &UserPool, user: &User) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("sub".into(), json!(user.sub));
+pub fn user_attributes_for_trigger(pool: &UserPool, user: &User) -> StringMap {
+    let mut m = StringMap::new();
+    m.insert("sub".into(), user.sub.clone());
     for (k, v) in &user.attributes {
-        m.insert(k.clone(), json!(v));
+        m.insert(k.clone(), v.clone());
     }
-    m.insert("cognito:user_status".into(), json!(user.status.as_str()));
+    m.insert("cognito:user_status".into(), user.status.as_str().to_owned());
     for alias in pool.alias_attributes() {
         if alias != "preferred_username"
             && user.is_verified(&alias)
             && let Some(v) = user.attributes.get(&alias)
         {
-            m.insert(format!("cognito:{alias}_alias"), json!(v));
+            m.insert(format!("cognito:{alias}_alias"), v.clone());
         }
     }
     m
+}
+
+/// A request's string map (ClientMetadata, ValidationData) as an event member. The operations
+/// keep these as JSON objects of strings; a value of another type (there is none) would be
+/// sent as its JSON text.
+pub(crate) fn string_map(m: &Map<String, Value>) -> StringMap {
+    m.iter()
+        .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+        .collect()
 }
 
 /// `awsSdkVersion` as Cognito derives it from the caller's user agent.
@@ -95,19 +105,8 @@ pub fn trigger_envelope(
     client_id: Option<&str>,
     ctx: &CallContext,
 ) -> Envelope {
-    envelope_with_version(pool, trigger.event_version(), trigger_source, user_name, client_id, ctx)
-}
-
-fn envelope_with_version(
-    pool: &UserPool,
-    version: &str,
-    trigger_source: &str,
-    user_name: &str,
-    client_id: Option<&str>,
-    ctx: &CallContext,
-) -> Envelope {
     Envelope {
-        version: version.to_owned(),
+        version: trigger.event_version().to_owned(),
         trigger_source: trigger_source.to_owned(),
         region: pool.region().to_owned(),
         user_pool_id: pool.id.clone(),
@@ -117,35 +116,6 @@ fn envelope_with_version(
             client_id: client_id.unwrap_or(CLIENT_ID_NOT_APPLICABLE).to_owned(),
         },
     }
-}
-
-/// The members every trigger event starts with, as a JSON map.
-///
-/// Kept for the call sites in `ops/` being moved; goes once they build typed events with
-/// [`trigger_envelope`].
-pub(crate) fn envelope(
-    pool: &UserPool,
-    version: &str,
-    trigger_source: &str,
-    user_name: &str,
-    client_id: Option<&str>,
-    ctx: &CallContext,
-) -> Map<String, Value> {
-    let e = envelope_with_version(pool, version, trigger_source, user_name, client_id, ctx);
-    let mut m = Map::new();
-    m.insert("version".into(), json!(e.version));
-    m.insert("triggerSource".into(), json!(e.trigger_source));
-    m.insert("region".into(), json!(e.region));
-    m.insert("userPoolId".into(), json!(e.user_pool_id));
-    m.insert("userName".into(), json!(e.user_name));
-    m.insert(
-        "callerContext".into(),
-        json!({
-            "awsSdkVersion": e.caller_context.aws_sdk_version,
-            "clientId": e.caller_context.client_id,
-        }),
-    );
-    m
 }
 
 /// The ARN of the function the pool configures for `trigger`. A PreTokenGeneration trigger
@@ -168,10 +138,22 @@ fn unrecognizable_output() -> Error {
     )
 }
 
+/// Cognito's answer to a `response` that does not fit its type: the message a response member
+/// gives for its misfit (see [`lenient`]), else "Unrecognizable lambda output".
+fn misfit_response(e: &serde_json::Error) -> Error {
+    let message = e.to_string();
+    if message.starts_with(lenient::INVALID_OUTPUT) {
+        Error::new(ErrorKind::InvalidLambdaResponseException, message)
+    } else {
+        unrecognizable_output()
+    }
+}
+
 impl Cognito {
     /// Invokes `trigger` with `event` if the pool configures it, returning the handler's
     /// `response`; `Ok(None)` when the trigger is not configured. A `null` or missing
-    /// `response` reads as the default one; a `response` that does not fit the type is
+    /// `response` reads as the default one; members of the wrong type read as Cognito reads
+    /// them (mostly as unset); a `response` that still does not fit the type is
     /// InvalidLambdaResponseException, like one that is no object.
     pub async fn invoke_trigger<E: SyncTriggerEvent>(
         &self,
@@ -187,7 +169,7 @@ impl Cognito {
         let response = self.invoke_arn(&arn, trigger.error_name(), event).await?;
         serde_json::from_value(Value::Object(response))
             .map(Some)
-            .map_err(|_| unrecognizable_output())
+            .map_err(|e| misfit_response(&e))
     }
 
     /// Sends `event` to `trigger` without waiting (the custom senders) if the pool configures
@@ -196,11 +178,17 @@ impl Cognito {
         let Some(arn) = trigger_arn(pool, trigger) else {
             return false;
         };
+        self.send_to_function(&arn, trigger, event).await;
+        true
+    }
+
+    /// Sends `event` for `trigger` to the function at `arn` without waiting: for an event made
+    /// before it is sent (a message is rendered before the write that makes it due).
+    pub(crate) async fn send_to_function<E: TriggerEvent>(&self, arn: &str, trigger: Trigger, event: E) {
         match serde_json::to_value(&event) {
-            Ok(event) => self.triggers.invoke_async(&arn, event).await,
+            Ok(event) => self.triggers.invoke_async(arn, event).await,
             Err(e) => tracing::error!(%trigger, error = %e, "trigger event not serialisable; dropped"),
         }
-        true
     }
 
     /// Calls the function at `arn` and maps the outcome to Cognito's exceptions, naming the
@@ -225,65 +213,5 @@ impl Cognito {
                 Err(Error::new(ErrorKind::InvalidLambdaResponseException, message))
             }
         }
-    }
-
-    /// Invokes `trigger` (a LambdaConfig key) if the pool configures it, returning the
-    /// handler's `response` object; `Ok(None)` when the trigger is not configured.
-    ///
-    /// Kept for the call sites in `ops/` being moved; goes once they call
-    /// [`Cognito::invoke_trigger`] with a typed event.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn run_trigger(
-        &self,
-        pool: &UserPool,
-        trigger: &str,
-        trigger_source: &str,
-        version: &str,
-        user_name: &str,
-        client_id: Option<&str>,
-        ctx: &CallContext,
-        request: Map<String, Value>,
-        response: Value,
-    ) -> Result<Option<Map<String, Value>>> {
-        self.run_trigger_named(
-            pool,
-            trigger,
-            trigger,
-            trigger_source,
-            version,
-            user_name,
-            client_id,
-            ctx,
-            request,
-            response,
-        )
-        .await
-    }
-
-    /// Like [`Cognito::run_trigger`], where the LambdaConfig key (`config_key`) differs from
-    /// the name used in error messages (`PreTokenGenerationConfig` reports as `PreTokenGeneration`).
-    ///
-    /// Kept for the call sites being moved; goes once they call [`Cognito::invoke_trigger`].
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn run_trigger_named(
-        &self,
-        pool: &UserPool,
-        config_key: &str,
-        trigger: &str,
-        trigger_source: &str,
-        version: &str,
-        user_name: &str,
-        client_id: Option<&str>,
-        ctx: &CallContext,
-        request: Map<String, Value>,
-        response: Value,
-    ) -> Result<Option<Map<String, Value>>> {
-        let Some(arn) = pool.lambda_arn(config_key) else {
-            return Ok(None);
-        };
-        let mut event = envelope(pool, version, trigger_source, user_name, client_id, ctx);
-        event.insert("request".into(), Value::Object(request));
-        event.insert("response".into(), response);
-        self.invoke_arn(&arn, trigger, Value::Object(event)).await.map(Some)
     }
 }

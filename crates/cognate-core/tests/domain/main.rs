@@ -7,6 +7,8 @@ mod passwords;
 mod sign_in;
 mod sign_up_triggers;
 mod tokens;
+mod trigger_events;
+mod trigger_responses;
 mod users;
 
 use base64::Engine;

@@ -4,8 +4,9 @@ use crate::model::*;
 use crate::ops::sign_in::{AuthenticationResult, SignIn};
 use crate::service::{CallContext, Cognito};
 use crate::tokens::TokenSource;
-use crate::triggers::user_attributes_for_trigger;
-use serde_json::{Map, Value, json};
+use crate::triggers::events::{EmptyResponse, PostAuthenticationEvent, PostAuthenticationRequest, SyncTriggerEvent};
+use crate::triggers::{Trigger, string_map, trigger_envelope, user_attributes_for_trigger};
+use serde_json::{Map, Value};
 
 impl Cognito {
     /// Issues tokens and runs PostAuthentication.
@@ -20,27 +21,24 @@ impl Cognito {
         let result = self
             .issue_authentication_result(pool, client, user, source, None, client_metadata.clone(), ctx)
             .await?;
-        let mut request = Map::new();
-        request.insert(
-            "userAttributes".into(),
-            Value::Object(user_attributes_for_trigger(pool, user)),
-        );
-        request.insert("newDeviceUsed".into(), json!(false));
-        if let Some(md) = client_metadata {
-            request.insert("clientMetadata".into(), Value::Object(md));
-        }
-        self.run_trigger(
+        let request = PostAuthenticationRequest {
+            user_attributes: user_attributes_for_trigger(pool, user),
+            new_device_used: false,
+            client_metadata: client_metadata.as_ref().map(string_map),
+            ..Default::default()
+        };
+        let source = "PostAuthentication_Authentication";
+        let client_id = Some(client.client_id.as_str());
+        let envelope = trigger_envelope(
             pool,
-            "PostAuthentication",
-            "PostAuthentication_Authentication",
-            "1",
+            Trigger::PostAuthentication,
+            source,
             &user.username,
-            Some(&client.client_id),
+            client_id,
             ctx,
-            request,
-            json!({}),
-        )
-        .await?;
+        );
+        let event = PostAuthenticationEvent::new(envelope, request, EmptyResponse::default());
+        self.invoke_trigger(pool, Trigger::PostAuthentication, event).await?;
         Ok(result)
     }
 

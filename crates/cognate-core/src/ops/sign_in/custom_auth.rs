@@ -9,7 +9,12 @@ use crate::ops::sign_in::password::username_param;
 use crate::ops::sign_in::{Next, SignIn};
 use crate::service::Cognito;
 use crate::tokens::TokenSource;
-use crate::triggers::user_attributes_for_trigger;
+use crate::triggers::events::{
+    ChallengeResult, CreateAuthChallengeEvent, CreateAuthChallengeRequest, DefineAuthChallengeEvent,
+    DefineAuthChallengeRequest, StringMap, SyncTriggerEvent, VerifyAuthChallengeResponseEvent,
+    VerifyAuthChallengeResponseRequest,
+};
+use crate::triggers::{Trigger, string_map, trigger_envelope, user_attributes_for_trigger};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -21,12 +26,18 @@ struct Subject {
 }
 
 impl Subject {
-    fn attributes(&self, pool: &UserPool) -> Map<String, Value> {
+    fn attributes(&self, pool: &UserPool) -> StringMap {
         self.user
             .as_ref()
             .map(|u| user_attributes_for_trigger(pool, u))
             .unwrap_or_default()
     }
+}
+
+/// The challenge history as the triggers' `session` sees it.
+fn session_of(history: &[Value]) -> Result<Vec<ChallengeResult>> {
+    serde_json::from_value(Value::Array(history.to_vec()))
+        .map_err(|e| Error::internal(format!("stored custom auth history is unreadable: {e}")))
 }
 
 fn invalid_output(trigger: &str) -> Error {
@@ -119,38 +130,39 @@ impl Cognito {
     ) -> Result<Next> {
         let (pool, client, ctx, client_metadata) = (s.pool, s.client, s.ctx, &s.client_metadata);
         let not_found = subject.user.is_none();
-        let mut request = Map::new();
-        request.insert("userAttributes".into(), Value::Object(subject.attributes(pool)));
-        request.insert("session".into(), Value::Array(history.clone()));
-        if let Some(md) = &client_metadata {
-            request.insert("clientMetadata".into(), Value::Object(md.clone()));
-        }
-        request.insert("userNotFound".into(), json!(not_found));
+        let client_id = Some(client.client_id.as_str());
+        let request = DefineAuthChallengeRequest {
+            user_attributes: subject.attributes(pool),
+            session: session_of(&history)?,
+            client_metadata: client_metadata.as_ref().map(string_map),
+            user_not_found: not_found,
+            ..Default::default()
+        };
+        let source = "DefineAuthChallenge_Authentication";
+        let envelope = trigger_envelope(
+            pool,
+            Trigger::DefineAuthChallenge,
+            source,
+            &subject.name,
+            client_id,
+            ctx,
+        );
+        let event = DefineAuthChallengeEvent::new(envelope, request, Default::default());
         let decision = self
-            .run_trigger(
-                pool,
-                "DefineAuthChallenge",
-                "DefineAuthChallenge_Authentication",
-                "1",
-                &subject.name,
-                Some(&client.client_id),
-                ctx,
-                request,
-                json!({"challengeName": null, "issueTokens": null, "failAuthentication": null}),
-            )
+            .invoke_trigger(pool, Trigger::DefineAuthChallenge, event)
             .await?
             .unwrap_or_default();
-        if decision.get("failAuthentication").and_then(Value::as_bool) == Some(true) {
+        if decision.fail_authentication == Some(true) {
             return Err(Error::incorrect_credentials());
         }
-        if decision.get("issueTokens").and_then(Value::as_bool) == Some(true) {
+        if decision.issue_tokens == Some(true) {
             // A user that does not exist can never be issued tokens.
             let Some(user) = &subject.user else {
                 return Err(Error::incorrect_credentials());
             };
             return Ok(Next::FirstFactorPassed(user.clone(), TokenSource::Authentication));
         }
-        let challenge = match decision.get("challengeName").and_then(Value::as_str) {
+        let challenge = match decision.challenge_name.as_deref() {
             Some("CUSTOM_CHALLENGE") => "CUSTOM_CHALLENGE",
             Some("PASSWORD_VERIFIER") => {
                 // Only after the client opened with SRP_A: the SRP round-trip comes next.
@@ -175,51 +187,35 @@ impl Cognito {
             None => return Err(invalid_output("DefineAuthChallenge")),
         };
 
-        let mut request = Map::new();
-        request.insert("userAttributes".into(), Value::Object(subject.attributes(pool)));
-        request.insert("challengeName".into(), json!(challenge));
-        request.insert("session".into(), Value::Array(history.clone()));
-        if let Some(md) = &client_metadata {
-            request.insert("clientMetadata".into(), Value::Object(md.clone()));
-        }
-        request.insert("userNotFound".into(), json!(not_found));
+        let request = CreateAuthChallengeRequest {
+            user_attributes: subject.attributes(pool),
+            challenge_name: challenge.to_owned(),
+            session: session_of(&history)?,
+            client_metadata: client_metadata.as_ref().map(string_map),
+            user_not_found: not_found,
+            ..Default::default()
+        };
+        let source = "CreateAuthChallenge_Authentication";
+        let envelope = trigger_envelope(
+            pool,
+            Trigger::CreateAuthChallenge,
+            source,
+            &subject.name,
+            client_id,
+            ctx,
+        );
+        let event = CreateAuthChallengeEvent::new(envelope, request, Default::default());
         let created = self
-            .run_trigger(
-                pool,
-                "CreateAuthChallenge",
-                "CreateAuthChallenge_Authentication",
-                "1",
-                &subject.name,
-                Some(&client.client_id),
-                ctx,
-                request,
-                json!({"publicChallengeParameters": null, "privateChallengeParameters": null, "challengeMetadata": null}),
-            )
+            .invoke_trigger(pool, Trigger::CreateAuthChallenge, event)
             .await?
             .unwrap_or_default();
-        let string_map = |key: &str| -> Result<Map<String, Value>> {
-            match created.get(key) {
-                None | Some(Value::Null) => Ok(Map::new()),
-                Some(Value::Object(m)) => Ok(m
-                    .iter()
-                    .map(|(k, v)| {
-                        (
-                            k.clone(),
-                            v.as_str().map(|s| json!(s)).unwrap_or_else(|| json!(v.to_string())),
-                        )
-                    })
-                    .collect()),
-                Some(_) => Err(invalid_output("CreateAuthChallenge")),
-            }
-        };
-        let public = string_map("publicChallengeParameters")?;
-        let private = string_map("privateChallengeParameters")?;
-        let metadata = created.get("challengeMetadata").cloned().unwrap_or(Value::Null);
+        let public = created.public_challenge_parameters.unwrap_or_default();
+        let private = created.private_challenge_parameters.unwrap_or_default();
 
         let mut data = Map::new();
         data.insert("history".into(), Value::Array(history));
-        data.insert("private".into(), Value::Object(private));
-        data.insert("metadata".into(), metadata);
+        data.insert("private".into(), json!(private));
+        data.insert("metadata".into(), json!(created.challenge_metadata));
         data.insert("userNotFound".into(), json!(not_found));
         let session_owner = User {
             username: subject.name.clone(),
@@ -234,12 +230,8 @@ impl Cognito {
                 data,
             )
             .await?;
-        let mut params = public;
-        params.insert("USERNAME".into(), json!(subject.name));
-        let parameters = params
-            .into_iter()
-            .map(|(k, v)| (k, v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
-            .collect();
+        let mut parameters: BTreeMap<String, String> = public.into_iter().collect();
+        parameters.insert("USERNAME".into(), subject.name.clone());
         Ok(Next::Challenge(Challenge {
             name: challenge.into(),
             session,
@@ -285,32 +277,23 @@ impl Cognito {
                 user: Some(user),
             }
         };
-        let mut request = Map::new();
-        request.insert("userAttributes".into(), Value::Object(subject.attributes(pool)));
-        request.insert(
-            "privateChallengeParameters".into(),
-            session.data.get("private").cloned().unwrap_or_else(|| json!({})),
-        );
-        request.insert("challengeAnswer".into(), json!(answer));
-        if let Some(md) = &client_metadata {
-            request.insert("clientMetadata".into(), Value::Object(md.clone()));
-        }
-        request.insert("userNotFound".into(), json!(not_found));
-        let verdict = self
-            .run_trigger(
-                pool,
-                "VerifyAuthChallengeResponse",
-                "VerifyAuthChallengeResponse_Authentication",
-                "1",
-                &subject.name,
-                Some(&client.client_id),
-                ctx,
-                request,
-                json!({"answerCorrect": null}),
-            )
-            .await?
-            .unwrap_or_default();
-        let correct = verdict.get("answerCorrect").and_then(Value::as_bool).unwrap_or(false);
+        let private = session.data.get("private").cloned().unwrap_or_else(|| json!({}));
+        let request = VerifyAuthChallengeResponseRequest {
+            user_attributes: subject.attributes(pool),
+            private_challenge_parameters: serde_json::from_value(private)
+                .map_err(|e| Error::internal(format!("stored challenge parameters are unreadable: {e}")))?,
+            challenge_answer: answer.clone(),
+            client_metadata: client_metadata.as_ref().map(string_map),
+            user_not_found: not_found,
+            ..Default::default()
+        };
+        let trigger = Trigger::VerifyAuthChallengeResponse;
+        let source = "VerifyAuthChallengeResponse_Authentication";
+        let client_id = Some(client.client_id.as_str());
+        let envelope = trigger_envelope(pool, trigger, source, &subject.name, client_id, ctx);
+        let event = VerifyAuthChallengeResponseEvent::new(envelope, request, Default::default());
+        let verdict = self.invoke_trigger(pool, trigger, event).await?.unwrap_or_default();
+        let correct = verdict.answer_correct.unwrap_or(false);
         let mut history = session
             .data
             .get("history")

@@ -5,10 +5,10 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::model::*;
 use crate::ops::sign_in::SignIn;
 use crate::service::{CallContext, Cognito};
-use serde_json::{Map, Value, json};
+use crate::triggers::events::{SyncTriggerEvent, UserMigrationEvent, UserMigrationRequest};
+use crate::triggers::{Trigger, string_map, trigger_envelope};
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-
-const MIGRATION_RESPONSE: &str = r#"{"userAttributes":null,"finalUserStatus":null,"messageAction":null,"desiredDeliveryMediums":null,"forceAliasCreation":null,"enableSMSMFA":null}"#;
 
 impl Cognito {
     /// Runs UserMigration_Authentication for an unknown user; the migrated user, created with
@@ -22,12 +22,11 @@ impl Cognito {
         if s.pool.lambda_arn("UserMigration").is_none() {
             return Ok(None);
         }
-        let mut request = Map::new();
-        request.insert("password".into(), json!(password));
-        request.insert(
-            "validationData".into(),
-            s.validation_data.clone().map(Value::Object).unwrap_or(Value::Null),
-        );
+        let request = UserMigrationRequest {
+            password: Some(password.to_owned()),
+            validation_data: Some(s.validation_data.as_ref().map(string_map)),
+            ..Default::default()
+        };
         let Some(user) = self
             .run_migration(
                 s.pool,
@@ -60,10 +59,10 @@ impl Cognito {
         if pool.lambda_arn("UserMigration").is_none() {
             return Ok(None);
         }
-        let mut request = Map::new();
-        if let Some(md) = client_metadata {
-            request.insert("clientMetadata".into(), Value::Object(md));
-        }
+        let request = UserMigrationRequest {
+            client_metadata: client_metadata.as_ref().map(string_map),
+            ..Default::default()
+        };
         let Some(mut user) = self
             .run_migration(
                 pool,
@@ -88,46 +87,26 @@ impl Cognito {
         given: &str,
         source: &str,
         client_id: Option<&str>,
-        request: Map<String, Value>,
+        request: UserMigrationRequest,
         ctx: &CallContext,
     ) -> Result<Option<User>> {
-        let response: Value = serde_json::from_str(MIGRATION_RESPONSE).expect("valid JSON");
+        let envelope = trigger_envelope(pool, Trigger::UserMigration, source, given, client_id, ctx);
+        let event = UserMigrationEvent::new(envelope, request, Default::default());
         let out = self
-            .run_trigger(
-                pool,
-                "UserMigration",
-                source,
-                "1",
-                given,
-                client_id,
-                ctx,
-                request,
-                response,
-            )
+            .invoke_trigger(pool, Trigger::UserMigration, event)
             .await?
             .unwrap_or_default();
-        let attrs = match out.get("userAttributes") {
-            Some(Value::Object(m)) => m,
-            None | Some(Value::Null) => return Ok(None),
-            Some(_) => {
-                return Err(Error::new(
-                    ErrorKind::InvalidLambdaResponseException,
-                    "Invalid lambda function output : userAttributes must be a map",
-                ));
-            }
+        let Some(attrs) = out.user_attributes else {
+            return Ok(None);
         };
         let mut list: Vec<(String, String)> = Vec::new();
         let mut username_override = None;
-        for (k, v) in attrs {
-            let value = match v {
-                Value::String(s) => s.clone(),
-                Value::Null => continue,
-                other => other.to_string(),
-            };
+        // In name order, as validation reports the first bad attribute.
+        for (k, value) in attrs.into_iter().collect::<BTreeMap<_, _>>() {
             if k == "username" {
                 username_override = Some(value);
             } else if k != "sub" {
-                list.push((k.clone(), value));
+                list.push((k, value));
             }
         }
         let mut attributes: BTreeMap<String, String> = validate_attributes(pool, &list, true)?;
@@ -137,11 +116,11 @@ impl Cognito {
             // The name typed was an email or phone number: it becomes that attribute.
             self.username_for_new_user(pool, given, &mut attributes)?
         };
-        let status = match out.get("finalUserStatus").and_then(Value::as_str) {
+        let status = match out.final_user_status.as_deref() {
             Some("CONFIRMED") => UserStatus::Confirmed,
             _ => UserStatus::ResetRequired,
         };
-        let force = out.get("forceAliasCreation").and_then(Value::as_bool).unwrap_or(false);
+        let force = out.force_alias_creation.unwrap_or(false);
         let mut user = self.new_user(pool, username, attributes, status);
         for attr in ["email", "phone_number"] {
             if user.is_verified(attr) {

@@ -7,8 +7,11 @@ use crate::ops::sign_in::lockout::password_attempts_exceeded;
 use crate::ops::sign_in::{Next, SignIn};
 use crate::service::Cognito;
 use crate::tokens::TokenSource;
-use crate::triggers::user_attributes_for_trigger;
-use serde_json::{Map, Value, json};
+use crate::triggers::events::{
+    EmptyResponse, PreAuthenticationEvent, PreAuthenticationRequest, StringMap, SyncTriggerEvent,
+};
+use crate::triggers::{Trigger, string_map, trigger_envelope, user_attributes_for_trigger};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Refuses a flow the client does not allow (`flow` is the ExplicitAuthFlows name).
@@ -95,35 +98,27 @@ impl Cognito {
     /// PreAuthentication for a name that matches nobody: with PreventUserExistenceErrors the
     /// trigger runs as for a user, with `userNotFound: true`.
     pub(crate) async fn pre_authentication_unknown(&self, s: &SignIn<'_>, name: &str) -> Result<()> {
-        self.run_pre_authentication(s, name, Map::new(), true).await
+        self.run_pre_authentication(s, name, StringMap::new(), true).await
     }
 
     async fn run_pre_authentication(
         &self,
         s: &SignIn<'_>,
         name: &str,
-        attributes: Map<String, Value>,
+        attributes: StringMap,
         not_found: bool,
     ) -> Result<()> {
-        let mut request = Map::new();
-        request.insert("userAttributes".into(), Value::Object(attributes));
-        request.insert(
-            "validationData".into(),
-            s.validation_data.clone().map(Value::Object).unwrap_or(Value::Null),
-        );
-        request.insert("userNotFound".into(), json!(not_found));
-        self.run_trigger(
-            s.pool,
-            "PreAuthentication",
-            "PreAuthentication_Authentication",
-            "1",
-            name,
-            Some(&s.client.client_id),
-            s.ctx,
-            request,
-            json!({}),
-        )
-        .await?;
+        let request = PreAuthenticationRequest {
+            user_attributes: attributes,
+            validation_data: s.validation_data.as_ref().map(string_map),
+            user_not_found: not_found,
+            ..Default::default()
+        };
+        let source = "PreAuthentication_Authentication";
+        let client_id = Some(s.client.client_id.as_str());
+        let envelope = trigger_envelope(s.pool, Trigger::PreAuthentication, source, name, client_id, s.ctx);
+        let event = PreAuthenticationEvent::new(envelope, request, EmptyResponse::default());
+        self.invoke_trigger(s.pool, Trigger::PreAuthentication, event).await?;
         Ok(())
     }
 }
