@@ -1,6 +1,7 @@
 //! Cognate's HTTP server: one port serves the Cognito JSON API (`POST /` with
 //! `X-Amz-Target`), JWKS and OpenID discovery per pool, and the development outbox.
 pub mod access_keys;
+mod aws_json;
 mod compute;
 pub mod declare;
 pub mod delivery;
