@@ -92,6 +92,10 @@ pub struct ServeOptions {
     /// loopback address only loopback names and these are served (DNS rebinding); elsewhere any
     /// name is served when this is empty.
     pub allowed_hosts: Vec<String>,
+    /// The master key that seals secrets at rest (the CLI reads `COGNATE_MASTER_KEY`, see
+    /// [`parse_master_key`]). `None`: `master.key` beside a SQLite database, the database itself
+    /// for PostgreSQL, a fresh key in memory. Never printed by `Debug`.
+    pub master_key: Option<[u8; 32]>,
 }
 
 impl Default for ServeOptions {
@@ -119,6 +123,7 @@ impl Default for ServeOptions {
             limits: Limits::default(),
             metrics: None,
             allowed_hosts: Vec::new(),
+            master_key: None,
         }
     }
 }
@@ -210,13 +215,19 @@ impl RunningServer {
     }
 }
 
+/// The KMS's clock (creation dates) read from the server's, so that tests moving one move both.
+fn kms_clock(clock: Arc<dyn Clock>) -> impl Fn() -> std::time::SystemTime + Send + Sync + 'static {
+    move || std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(clock.now_millis()).unwrap_or(0))
+}
+
 fn random_key(random: &dyn Random) -> [u8; 32] {
     let mut k = [0u8; 32];
     random.fill(&mut k);
     k
 }
 
-fn parse_hex_key(s: &str) -> anyhow::Result<[u8; 32]> {
+/// A master key given as 64 hex digits (`COGNATE_MASTER_KEY`).
+pub fn parse_master_key(s: &str) -> anyhow::Result<[u8; 32]> {
     let s = s.trim();
     anyhow::ensure!(
         s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit()),
@@ -229,11 +240,15 @@ fn parse_hex_key(s: &str) -> anyhow::Result<[u8; 32]> {
     Ok(out)
 }
 
-/// The master key that seals secrets at rest: `COGNATE_MASTER_KEY` (hex) when set, else a
+/// The master key that seals secrets at rest: the `configured` one when given, else a
 /// `master.key` file beside the database (created once, readable only by its owner).
-fn master_key(dir: Option<&std::path::Path>, random: &dyn Random) -> anyhow::Result<[u8; 32]> {
-    if let Ok(hex) = std::env::var("COGNATE_MASTER_KEY") {
-        return parse_hex_key(&hex);
+fn master_key(
+    configured: Option<[u8; 32]>,
+    dir: Option<&std::path::Path>,
+    random: &dyn Random,
+) -> anyhow::Result<[u8; 32]> {
+    if let Some(key) = configured {
+        return Ok(key);
     }
     let Some(dir) = dir else { return Ok(random_key(random)) };
     let path = dir.join("master.key");
@@ -271,7 +286,11 @@ fn write_private(path: &std::path::Path, data: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Opens the configured storage and finds the master key that goes with it.
-async fn open_store(storage: &Storage, random: &dyn Random) -> anyhow::Result<(Arc<dyn Store>, [u8; 32])> {
+async fn open_store(
+    storage: &Storage,
+    configured_key: Option<[u8; 32]>,
+    random: &dyn Random,
+) -> anyhow::Result<(Arc<dyn Store>, [u8; 32])> {
     // `own_dir`: the folder is Cognate's data folder (`--data`), made private even when it
     // exists; the parent folder of a `sqlite://` file may be shared and is only created private.
     let sqlite =
@@ -295,10 +314,13 @@ async fn open_store(storage: &Storage, random: &dyn Random) -> anyhow::Result<(A
                 .create(dir)
                 .with_context(|| format!("creating data folder {}", dir.display()))?;
             let store = SqliteStore::open(path).with_context(|| format!("opening {}", path.display()))?;
-            Ok((Arc::new(store), master_key(Some(dir), random)?))
+            Ok((Arc::new(store), master_key(configured_key, Some(dir), random)?))
         };
     match storage {
-        Storage::Memory => Ok((Arc::new(SqliteStore::memory()?), master_key(None, random)?)),
+        Storage::Memory => Ok((
+            Arc::new(SqliteStore::memory()?),
+            master_key(configured_key, None, random)?,
+        )),
         Storage::Data(dir) => sqlite(&dir.join("cognate.db"), dir, true),
         Storage::Database(url) if url.starts_with("sqlite://") => {
             let path = PathBuf::from(&url["sqlite://".len()..]);
@@ -314,9 +336,9 @@ async fn open_store(storage: &Storage, random: &dyn Random) -> anyhow::Result<(A
                     .await
                     .map_err(|e| anyhow::anyhow!("connecting to PostgreSQL: {e}"))?,
             );
-            let key = match std::env::var("COGNATE_MASTER_KEY") {
-                Ok(hex) => parse_hex_key(&hex)?,
-                Err(_) => {
+            let key = match configured_key {
+                Some(key) => key,
+                None => {
                     // Nodes sharing the database must share the key: without COGNATE_MASTER_KEY
                     // the first node stores one in the database (weaker: key beside the data).
                     tracing::warn!("COGNATE_MASTER_KEY is not set: keeping the master key in the database");
@@ -395,7 +417,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
     }
     let random: Arc<dyn Random> = Arc::new(OsRandom);
     let access_keys = check_profile(&opts, random.as_ref())?;
-    let (store, key) = open_store(&opts.storage, random.as_ref()).await?;
+    let (store, key) = open_store(&opts.storage, opts.master_key, random.as_ref()).await?;
     let listener = tokio::net::TcpListener::bind((opts.host.as_str(), opts.port))
         .await
         .with_context(|| format!("binding {}:{}", opts.host, opts.port))?;
@@ -451,13 +473,16 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         }),
         None => triggers,
     };
-    let kms = Arc::new(cognate_kms::Kms::new(
-        cognate_kms::MasterKey::new(cognate_crypto::sha256(&[b"cognate-kms:".as_slice(), &key].concat())),
-        Arc::new(kms::StoreKeyStore(store.clone())),
-        opts.region.clone(),
-        opts.account.clone(),
-        Arc::new(cognate_kms::SystemRandomSource),
-    ));
+    let kms = Arc::new(
+        cognate_kms::Kms::new(
+            cognate_kms::MasterKey::new(cognate_crypto::sha256(&[b"cognate-kms:".as_slice(), &key].concat())),
+            Arc::new(kms::StoreKeyStore(store.clone())),
+            opts.region.clone(),
+            opts.account.clone(),
+            Arc::new(cognate_kms::SystemRandomSource),
+        )
+        .with_clock(kms_clock(clock.clone())),
+    );
     // Keys a configuration declares exist from the start, as a deployed stack's would.
     for arn in &decls.kms_keys {
         kms.ensure_key_for_arn(arn)
