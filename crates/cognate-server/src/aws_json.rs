@@ -9,6 +9,9 @@ use serde_json::json;
 pub(crate) const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// A fresh request id, in the 8-4-4-4-12 hex form AWS uses.
+// A request id is no domain state: it must be unique, not reproducible, so it does not take
+// the injected `Random` (which middlewares without state could not reach).
+#[allow(clippy::disallowed_methods)]
 pub(crate) fn request_id() -> String {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).ok();
