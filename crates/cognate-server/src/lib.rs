@@ -400,9 +400,8 @@ fn check_profile(
     Ok(Some((keys, own)))
 }
 
-/// Opens the storage, binds the port and starts serving.
-pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
-    // The configuration is read first: a bad one stops the start before any data is touched.
+/// What pools and functions to set up: the options' and those a `config` declares.
+fn declarations(opts: &ServeOptions) -> anyhow::Result<Declarations> {
     let mut decls = Declarations {
         functions: opts.functions.clone(),
         pools: opts.pools.clone(),
@@ -415,20 +414,20 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         decls.stack = from_file.stack;
         decls.kms_keys.extend(from_file.kms_keys);
     }
-    let random: Arc<dyn Random> = Arc::new(OsRandom);
-    let access_keys = check_profile(&opts, random.as_ref())?;
-    let (store, key) = open_store(&opts.storage, opts.master_key, random.as_ref()).await?;
-    let listener = tokio::net::TcpListener::bind((opts.host.as_str(), opts.port))
-        .await
-        .with_context(|| format!("binding {}:{}", opts.host, opts.port))?;
-    let addr = listener.local_addr()?;
-    let issuer_base = opts.issuer_base.clone().unwrap_or_else(|| format!("http://{addr}"));
-    let clock: Arc<dyn Clock> = opts.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
-    let clock_for_auth = clock.clone();
-    let mut host = None;
-    let triggers: Arc<dyn TriggerInvoker> = match (&opts.triggers, decls.functions.is_empty()) {
-        (Some(t), _) => t.clone(),
-        (None, true) => Arc::new(NoFunctions),
+    Ok(decls)
+}
+
+/// How triggers run: the options' invoker, none, or a function host (started here, returned
+/// too) whose handlers reach this server at `addr`, signing with `own_key` when given.
+fn trigger_invoker(
+    opts: &ServeOptions,
+    decls: &Declarations,
+    addr: SocketAddr,
+    own_key: Option<&access_keys::AccessKey>,
+) -> anyhow::Result<(Arc<dyn TriggerInvoker>, Option<FunctionHost>)> {
+    Ok(match (&opts.triggers, decls.functions.is_empty()) {
+        (Some(t), _) => (t.clone(), None),
+        (None, true) => (Arc::new(NoFunctions), None),
         (None, false) => {
             let endpoint = format!("http://{addr}");
             let mut env = BTreeMap::from([
@@ -440,7 +439,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
             ]);
             // Handlers call Cognate with the credentials Lambda gives them: in the production
             // profile, a key of this process's own that signed operations accept.
-            if let Some((_, own)) = &access_keys {
+            if let Some(own) = own_key {
                 env.insert("AWS_ACCESS_KEY_ID".to_owned(), own.id.clone());
                 env.insert("AWS_SECRET_ACCESS_KEY".to_owned(), own.secret().to_owned());
             }
@@ -454,10 +453,54 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
             for f in &decls.functions {
                 h.register(f.clone());
             }
-            host = Some(h.clone());
-            Arc::new(functions::HostedTriggers::new(h))
+            (Arc::new(functions::HostedTriggers::new(h.clone())), Some(h))
         }
-    };
+    })
+}
+
+/// The built-in KMS: its master key derived from the server's, its keys in `store`, its clock
+/// the server's. The keys a configuration declares exist from the start, as a deployed
+/// stack's would.
+async fn start_kms(
+    opts: &ServeOptions,
+    store: &Arc<dyn Store>,
+    key: &[u8; 32],
+    clock: Arc<dyn Clock>,
+    declared_keys: &[String],
+) -> anyhow::Result<Arc<cognate_kms::Kms>> {
+    let kms = Arc::new(
+        cognate_kms::Kms::new(
+            cognate_kms::MasterKey::new(cognate_crypto::sha256(&[b"cognate-kms:".as_slice(), key].concat())),
+            Arc::new(kms::StoreKeyStore(store.clone())),
+            opts.region.clone(),
+            opts.account.clone(),
+            Arc::new(cognate_kms::SystemRandomSource),
+        )
+        .with_clock(kms_clock(clock)),
+    );
+    for arn in declared_keys {
+        kms.ensure_key_for_arn(arn)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating KMS key {arn}: {e}"))?;
+    }
+    Ok(kms)
+}
+
+/// Opens the storage, binds the port and starts serving.
+pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
+    // The configuration is read first: a bad one stops the start before any data is touched.
+    let decls = declarations(&opts)?;
+    let random: Arc<dyn Random> = Arc::new(OsRandom);
+    let access_keys = check_profile(&opts, random.as_ref())?;
+    let (store, key) = open_store(&opts.storage, opts.master_key, random.as_ref()).await?;
+    let listener = tokio::net::TcpListener::bind((opts.host.as_str(), opts.port))
+        .await
+        .with_context(|| format!("binding {}:{}", opts.host, opts.port))?;
+    let addr = listener.local_addr()?;
+    let issuer_base = opts.issuer_base.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let clock: Arc<dyn Clock> = opts.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
+    let clock_for_auth = clock.clone();
+    let (triggers, mut host) = trigger_invoker(&opts, &decls, addr, access_keys.as_ref().map(|(_, own)| own))?;
     let builtin_compute = opts
         .compute
         .is_none()
@@ -473,22 +516,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         }),
         None => triggers,
     };
-    let kms = Arc::new(
-        cognate_kms::Kms::new(
-            cognate_kms::MasterKey::new(cognate_crypto::sha256(&[b"cognate-kms:".as_slice(), &key].concat())),
-            Arc::new(kms::StoreKeyStore(store.clone())),
-            opts.region.clone(),
-            opts.account.clone(),
-            Arc::new(cognate_kms::SystemRandomSource),
-        )
-        .with_clock(kms_clock(clock.clone())),
-    );
-    // Keys a configuration declares exist from the start, as a deployed stack's would.
-    for arn in &decls.kms_keys {
-        kms.ensure_key_for_arn(arn)
-            .await
-            .map_err(|e| anyhow::anyhow!("creating KMS key {arn}: {e}"))?;
-    }
+    let kms = start_kms(&opts, &store, &key, clock.clone(), &decls.kms_keys).await?;
     let service = Cognito::new(
         store,
         clock,
