@@ -83,6 +83,7 @@ impl Ctx {
             .as_str()
             .context("CreateUserPoolClient: no ClientId")?
             .to_owned();
+        #[allow(clippy::disallowed_methods)] // a client of a real server, on real time
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
@@ -335,6 +336,7 @@ async fn srp_sign_in(ctx: &Ctx, c: &mut Client, rng: &mut Rng) -> anyhow::Result
     let pool_name = cognate_crypto::srp::pool_name(&ctx.pool_id)
         .unwrap_or(&ctx.pool_id)
         .to_owned();
+    #[allow(clippy::disallowed_methods)] // a client of a real server, on real time
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())

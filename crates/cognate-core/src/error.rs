@@ -69,14 +69,22 @@ kinds!(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     pub kind: ErrorKind,
+    /// What the caller is told.
     pub message: String,
+    /// What went wrong inside (internal errors only): for the log written where the error
+    /// leaves the service, never for the caller.
+    detail: Option<String>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.kind.name(), self.message)
+        write!(f, "{}: {}", self.kind.name(), self.message)?;
+        match &self.detail {
+            Some(detail) => write!(f, " ({detail})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -87,13 +95,22 @@ impl Error {
         Self {
             kind,
             message: message.into(),
+            detail: None,
         }
     }
 
-    /// An internal failure: the detail goes to the log, the caller gets a generic message.
+    /// An internal failure: the caller gets a generic message; `detail` stays with the error
+    /// for the one log line written where it leaves the service (see [`Error::detail`]).
     pub fn internal(detail: impl fmt::Display) -> Self {
-        tracing::error!(%detail, "internal error");
-        Self::new(ErrorKind::InternalErrorException, "An internal error occurred.")
+        Self {
+            detail: Some(detail.to_string()),
+            ..Self::new(ErrorKind::InternalErrorException, "An internal error occurred.")
+        }
+    }
+
+    /// The inside story of an internal error, for logs only.
+    pub fn detail(&self) -> Option<&str> {
+        self.detail.as_deref()
     }
 
     pub fn invalid_parameter(message: impl Into<String>) -> Self {
@@ -162,5 +179,20 @@ impl Error {
 impl From<crate::store::StoreError> for Error {
     fn from(e: crate::store::StoreError) -> Self {
         Error::internal(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_detail_out_of_the_message() {
+        let e = Error::internal("disk full");
+        assert_eq!(e.kind, ErrorKind::InternalErrorException);
+        assert_eq!(e.message, "An internal error occurred.");
+        assert_eq!(e.detail(), Some("disk full"));
+        assert!(e.to_string().contains("disk full"), "{e}");
+        assert_eq!(Error::user_not_found().detail(), None);
     }
 }

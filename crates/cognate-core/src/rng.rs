@@ -8,6 +8,7 @@ pub trait Random: Send + Sync + 'static {
 pub struct OsRandom;
 
 impl Random for OsRandom {
+    #[allow(clippy::disallowed_methods)] // the real implementation of the injected randomness
     fn fill(&self, buf: &mut [u8]) {
         getrandom::fill(buf).expect("the operating system's random source failed");
     }

@@ -222,7 +222,7 @@ impl ProcessPool {
     pub async fn invoke(&self, payload: &Value, timeout: Duration) -> Result<Value, InvokeError> {
         let started = Instant::now();
         let deadline = started + timeout;
-        let caller_deadline = SystemTime::now() + timeout;
+        let caller_deadline = crate::time::wall_clock() + timeout;
         let body = Bytes::from(serde_json::to_vec(payload).unwrap_or_default());
         let _permit = match tokio::time::timeout_at(deadline.into(), self.permits.acquire()).await {
             Ok(Ok(permit)) => permit,
@@ -476,7 +476,7 @@ impl ProcessPool {
             "AWS_LAMBDA_LOG_STREAM_NAME",
             format!(
                 "{}/[$LATEST]{stream_suffix}",
-                UtcTime::from_system(SystemTime::now()).slashed_date()
+                UtcTime::from_system(crate::time::wall_clock()).slashed_date()
             ),
         );
         set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".to_owned());
@@ -625,7 +625,7 @@ fn exit_error(request_id: &str, info: Option<&ExitInfo>) -> InvokeError {
 
 /// An X-Ray style trace header: `Root=1-{time}-{96 bits};Parent={64 bits};Sampled=0`.
 fn trace_id() -> String {
-    let secs = SystemTime::now()
+    let secs = crate::time::wall_clock()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);

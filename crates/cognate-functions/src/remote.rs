@@ -61,7 +61,7 @@ impl RemoteFunction {
                 service: "lambda",
                 region: &self.region,
                 credentials,
-                time: SystemTime::now(),
+                time: crate::time::wall_clock(),
             });
             for (name, value) in signed {
                 request = request.header(name, value);

@@ -108,7 +108,7 @@ async fn next(State(state): State<Arc<InstanceState>>) -> Response {
             if let Some(current) = slot.current.as_mut()
                 && let Some(payload) = current.payload.take()
             {
-                let now = SystemTime::now();
+                let now = crate::time::wall_clock();
                 let deadline = (now + state.function_timeout).min(current.caller_deadline);
                 let _ = current.events.send(RuntimeEvent::Delivered(Instant::now()));
                 let mut headers = HeaderMap::new();

@@ -2,6 +2,13 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// The wall clock. The host runs real processes and tells them real times (Lambda deadlines,
+/// log stream dates, trace ids, request signatures): outside the domain's injected clock.
+#[allow(clippy::disallowed_methods)] // the one place the function host reads the wall clock
+pub(crate) fn wall_clock() -> SystemTime {
+    SystemTime::now()
+}
+
 /// A UTC date and time, to the second.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct UtcTime {

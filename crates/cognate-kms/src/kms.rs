@@ -302,7 +302,9 @@ fn invalid_ciphertext() -> KmsError {
 
 impl Kms {
     /// A KMS for `region` / `account` whose key material is sealed under `master_key`, kept in
-    /// `store`, and generated from `rng`.
+    /// `store`, and generated from `rng`; creation dates come from the wall clock unless
+    /// [`Kms::with_clock`] gives another.
+    #[allow(clippy::disallowed_methods)] // the default clock; servers inject theirs
     pub fn new(
         master_key: MasterKey,
         store: Arc<dyn KeyStore>,

@@ -18,35 +18,18 @@ pub const TARGET_PREFIX: &str = "TrentService.";
 
 const SYMMETRIC_DEFAULT: &str = "SYMMETRIC_DEFAULT";
 
-/// A transport-agnostic response: send `body` with status `status`, `Content-Type:`
-/// [`CONTENT_TYPE`], and `X-Amzn-ErrorType: error_type` when it is an error.
+/// A successful answer, transport-agnostic: send `body` (empty for operations that answer
+/// nothing) with status 200 and `Content-Type:` [`CONTENT_TYPE`]. Errors are [`KmsError`]s,
+/// which the transport writes in AWS's error shape (`__type`, `message`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct KmsResponse {
-    pub status: u16,
     pub body: Vec<u8>,
-    pub error_type: Option<&'static str>,
 }
 
 impl KmsResponse {
-    /// Always [`CONTENT_TYPE`].
-    pub fn content_type(&self) -> &'static str {
-        CONTENT_TYPE
-    }
-
     fn ok(body: Option<Value>) -> Self {
         Self {
-            status: 200,
             body: body.map(|v| v.to_string().into_bytes()).unwrap_or_default(),
-            error_type: None,
-        }
-    }
-
-    fn error(e: &KmsError) -> Self {
-        let body = json!({ "__type": e.error_type(), "message": e.client_message() });
-        Self {
-            status: e.status(),
-            body: body.to_string().into_bytes(),
-            error_type: Some(e.error_type()),
         }
     }
 }
@@ -55,8 +38,6 @@ impl fmt::Debug for KmsResponse {
     // The body may carry plaintexts and data keys: never print it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KmsResponse")
-            .field("status", &self.status)
-            .field("error_type", &self.error_type)
             .field("body", &format_args!("<{} bytes>", self.body.len()))
             .finish()
     }
@@ -295,13 +276,13 @@ fn no_recipient(recipient: &Option<Value>) -> Result<(), KmsError> {
 
 impl Kms {
     /// Handles one `TrentService` request. `operation` is the part of `X-Amz-Target` after
-    /// `TrentService.` (the prefix is also accepted); `body` is the JSON request.
-    pub async fn handle(&self, operation: &str, body: &[u8]) -> KmsResponse {
+    /// `TrentService.` (the prefix is also accepted); `body` is the JSON request. An error
+    /// names its AWS exception, status and client message ([`KmsError::error_type`],
+    /// [`KmsError::status`], [`KmsError::client_message`]); an internal one keeps its detail for
+    /// the caller's log.
+    pub async fn handle(&self, operation: &str, body: &[u8]) -> Result<KmsResponse, KmsError> {
         let operation = operation.strip_prefix(TARGET_PREFIX).unwrap_or(operation);
-        match self.dispatch(operation, body).await {
-            Ok(v) => KmsResponse::ok(v),
-            Err(e) => KmsResponse::error(&e),
-        }
+        self.dispatch(operation, body).await.map(KmsResponse::ok)
     }
 
     async fn dispatch(&self, operation: &str, body: &[u8]) -> Result<Option<Value>, KmsError> {

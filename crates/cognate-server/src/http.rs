@@ -1,5 +1,7 @@
-//! Routes and the AWS JSON error shape. Core errors become HTTP responses here and only here.
+//! Routes. Core and KMS errors become HTTP responses here and only here (written by
+//! [`crate::aws_json`]), and internal ones are logged here, once.
 use crate::access_keys::{AccessKey, AccessKeys};
+use crate::aws_json;
 use crate::sigv4::{self, Refusal};
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -10,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use cognate_core::clock::Clock;
 use cognate_core::{CallContext, Cognito, Error, ErrorKind};
+use cognate_kms::{KmsError, KmsResponse};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -19,7 +22,6 @@ use tower_http::cors::{Any, CorsLayer};
 /// Cognito refuses request bodies this large; nothing legitimate comes close.
 const MAX_BODY: usize = 1024 * 1024;
 const COGNITO_PREFIX: &str = "AWSCognitoIdentityProviderService.";
-const JSON_11: &str = "application/x-amz-json-1.1";
 
 const KMS_PREFIX: &str = "TrentService.";
 
@@ -78,13 +80,11 @@ fn nested_deeper_than(body: &[u8], max: usize) -> bool {
 }
 
 fn too_deep() -> Response {
-    aws_json(
+    aws_json::error(
         StatusCode::BAD_REQUEST,
-        json!({
-            "__type": "SerializationException",
-            "message": format!("Malformed request body: nested more than {MAX_JSON_DEPTH} levels deep."),
-        }),
-        Some("SerializationException"),
+        "SerializationException",
+        &format!("Malformed request body: nested more than {MAX_JSON_DEPTH} levels deep."),
+        &aws_json::request_id(),
     )
 }
 
@@ -282,10 +282,11 @@ async fn request_deadline(State(state): State<Shared>, req: Request, next: Next)
     match tokio::time::timeout(state.request_timeout, next.run(req)).await {
         Ok(resp) => resp,
         Err(_) => {
-            let mut resp = aws_json(
+            let mut resp = aws_json::error(
                 StatusCode::REQUEST_TIMEOUT,
-                json!({"__type": "RequestTimeoutException", "message": "The request did not complete in time."}),
-                Some("RequestTimeoutException"),
+                "RequestTimeoutException",
+                "The request did not complete in time.",
+                &aws_json::request_id(),
             );
             resp.headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -427,46 +428,37 @@ async fn same_origin_only(req: Request, next: Next) -> Response {
 }
 
 fn refusal_response(r: &Refusal) -> Response {
-    aws_json(r.status, json!({"__type": r.code, "message": r.message}), Some(r.code))
+    aws_json::error(r.status, r.code, &r.message, &aws_json::request_id())
 }
 
-fn request_id() -> String {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b).ok();
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
-fn aws_json(status: StatusCode, body: Value, error_type: Option<&str>) -> Response {
-    let mut resp = (status, body.to_string()).into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_11));
-    if let Ok(v) = HeaderValue::from_str(&request_id()) {
-        h.insert("x-amzn-requestid", v);
-    }
-    if let Some(t) = error_type.and_then(|t| HeaderValue::from_str(t).ok()) {
-        h.insert("x-amzn-errortype", t);
-    }
-    resp
-}
-
-fn error_response(e: &Error) -> Response {
-    let status = match e.kind {
-        ErrorKind::InternalErrorException => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
+/// Writes a core error. An internal one is logged here, once, with its detail, the operation
+/// and the request id the caller sees; the caller gets only the generic message.
+fn error_response(operation: &str, e: &Error) -> Response {
+    let request_id = aws_json::request_id();
+    let status = if e.kind == ErrorKind::InternalErrorException {
+        let detail = e.detail().unwrap_or_default();
+        tracing::error!(operation, %request_id, detail, "operation failed with an internal error");
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        tracing::debug!(operation, error = %e, "operation refused");
+        StatusCode::BAD_REQUEST
     };
-    aws_json(
-        status,
-        json!({"__type": e.kind.name(), "message": e.message}),
-        Some(e.kind.name()),
-    )
+    aws_json::error(status, e.kind.name(), &e.message, &request_id)
+}
+
+/// Writes a KMS answer; an internal error is logged here, once, as for Cognito.
+fn kms_response(operation: &str, result: Result<KmsResponse, KmsError>) -> Response {
+    let request_id = aws_json::request_id();
+    match result {
+        Ok(r) => aws_json::answer(StatusCode::OK, r.body, None, &request_id),
+        Err(e) => {
+            if let KmsError::Internal(detail) = &e {
+                tracing::error!(operation = %format!("kms:{operation}"), %request_id, %detail, "operation failed with an internal error");
+            }
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            aws_json::error(status, e.error_type(), &e.client_message(), &request_id)
+        }
+    }
 }
 
 async fn api(State(state): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
@@ -479,10 +471,11 @@ async fn api(State(state): State<Shared>, method: Method, uri: Uri, headers: Hea
     let bytes = match to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
-            return aws_json(
+            return aws_json::error(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                json!({"__type": "SerializationException", "message": "Request body is too large."}),
-                Some("SerializationException"),
+                "SerializationException",
+                "Request body is too large.",
+                &aws_json::request_id(),
             );
         }
     };
@@ -522,22 +515,14 @@ async fn api(State(state): State<Shared>, method: Method, uri: Uri, headers: Hea
         if let Some(key) = signer.as_ref().filter(|k| k.pools().is_some()) {
             return refusal_response(&Refusal::access_denied(&key.id, &format!("kms:{operation}")));
         }
-        let r = state.kms.handle(operation, &bytes).await;
-        let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut resp = (status, r.body).into_response();
-        resp.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_11));
-        if let Some(t) = r.error_type.and_then(|t| HeaderValue::from_str(t).ok()) {
-            resp.headers_mut().insert("x-amzn-errortype", t);
-        }
-        return resp;
+        return kms_response(operation, state.kms.handle(operation, &bytes).await);
     }
     let Some(operation) = target.strip_prefix(COGNITO_PREFIX) else {
         let e = Error::new(
             ErrorKind::UnknownOperationException,
             format!("Unknown operation {target}"),
         );
-        return error_response(&e);
+        return error_response(&target, &e);
     };
     let body: Value = if bytes.is_empty() {
         json!({})
@@ -545,10 +530,13 @@ async fn api(State(state): State<Shared>, method: Method, uri: Uri, headers: Hea
         match serde_json::from_slice(&bytes) {
             Ok(v) => v,
             Err(_) => {
-                return error_response(&Error::new(
-                    ErrorKind::SerializationException,
-                    "Malformed request body: not valid JSON.",
-                ));
+                return error_response(
+                    operation,
+                    &Error::new(
+                        ErrorKind::SerializationException,
+                        "Malformed request body: not valid JSON.",
+                    ),
+                );
             }
         }
     };
@@ -566,10 +554,13 @@ async fn api(State(state): State<Shared>, method: Method, uri: Uri, headers: Hea
             .map(str::to_owned),
     };
     match service.call(operation, body, &ctx).await {
-        None => error_response(&Error::new(
-            ErrorKind::UnknownOperationException,
-            format!("Unknown operation {target}"),
-        )),
+        None => error_response(
+            operation,
+            &Error::new(
+                ErrorKind::UnknownOperationException,
+                format!("Unknown operation {target}"),
+            ),
+        ),
         Some(Ok(mut v)) => {
             // A key limited to pools lists only those.
             if let (Some((_, pools)), "ListUserPools") = (limited_to, operation)
@@ -577,16 +568,9 @@ async fn api(State(state): State<Shared>, method: Method, uri: Uri, headers: Hea
             {
                 list.retain(|p| p["Id"].as_str().is_some_and(|id| pools.iter().any(|x| x == id)));
             }
-            aws_json(StatusCode::OK, v, None)
+            aws_json::answer(StatusCode::OK, v.to_string(), None, &aws_json::request_id())
         }
-        Some(Err(e)) => {
-            if e.kind == ErrorKind::InternalErrorException {
-                tracing::error!(operation, "operation failed with an internal error");
-            } else {
-                tracing::debug!(operation, error = %e, "operation refused");
-            }
-            error_response(&e)
-        }
+        Some(Err(e)) => error_response(operation, &e),
     }
 }
 
@@ -698,7 +682,7 @@ async fn latest_code(State(state): State<Shared>, Query(q): Query<MessagesQuery>
             Some(code) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], code).into_response(),
             None => (StatusCode::NOT_FOUND, format!("no code has been sent to {to}\n")).into_response(),
         },
-        Err(e) => error_response(&Error::internal(e)),
+        Err(e) => error_response("outbox:code", &Error::internal(e)),
     }
 }
 
@@ -731,7 +715,7 @@ async fn messages(State(state): State<Shared>, Query(q): Query<MessagesQuery>) -
             )
                 .into_response()
         }
-        Err(e) => error_response(&Error::internal(e)),
+        Err(e) => error_response("outbox:messages", &Error::internal(e)),
     }
 }
 

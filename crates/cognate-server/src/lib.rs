@@ -1,6 +1,7 @@
 //! Cognate's HTTP server: one port serves the Cognito JSON API (`POST /` with
 //! `X-Amz-Target`), JWKS and OpenID discovery per pool, and the development outbox.
 pub mod access_keys;
+mod aws_json;
 mod compute;
 pub mod declare;
 pub mod delivery;
@@ -92,6 +93,10 @@ pub struct ServeOptions {
     /// loopback address only loopback names and these are served (DNS rebinding); elsewhere any
     /// name is served when this is empty.
     pub allowed_hosts: Vec<String>,
+    /// The master key that seals secrets at rest (the CLI reads `COGNATE_MASTER_KEY`, see
+    /// [`parse_master_key`]). `None`: `master.key` beside a SQLite database, the database itself
+    /// for PostgreSQL, a fresh key in memory. Never printed by `Debug`.
+    pub master_key: Option<[u8; 32]>,
 }
 
 impl Default for ServeOptions {
@@ -119,6 +124,7 @@ impl Default for ServeOptions {
             limits: Limits::default(),
             metrics: None,
             allowed_hosts: Vec::new(),
+            master_key: None,
         }
     }
 }
@@ -210,13 +216,19 @@ impl RunningServer {
     }
 }
 
+/// The KMS's clock (creation dates) read from the server's, so that tests moving one move both.
+fn kms_clock(clock: Arc<dyn Clock>) -> impl Fn() -> std::time::SystemTime + Send + Sync + 'static {
+    move || std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(clock.now_millis()).unwrap_or(0))
+}
+
 fn random_key(random: &dyn Random) -> [u8; 32] {
     let mut k = [0u8; 32];
     random.fill(&mut k);
     k
 }
 
-fn parse_hex_key(s: &str) -> anyhow::Result<[u8; 32]> {
+/// A master key given as 64 hex digits (`COGNATE_MASTER_KEY`).
+pub fn parse_master_key(s: &str) -> anyhow::Result<[u8; 32]> {
     let s = s.trim();
     anyhow::ensure!(
         s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit()),
@@ -229,11 +241,15 @@ fn parse_hex_key(s: &str) -> anyhow::Result<[u8; 32]> {
     Ok(out)
 }
 
-/// The master key that seals secrets at rest: `COGNATE_MASTER_KEY` (hex) when set, else a
+/// The master key that seals secrets at rest: the `configured` one when given, else a
 /// `master.key` file beside the database (created once, readable only by its owner).
-fn master_key(dir: Option<&std::path::Path>, random: &dyn Random) -> anyhow::Result<[u8; 32]> {
-    if let Ok(hex) = std::env::var("COGNATE_MASTER_KEY") {
-        return parse_hex_key(&hex);
+fn master_key(
+    configured: Option<[u8; 32]>,
+    dir: Option<&std::path::Path>,
+    random: &dyn Random,
+) -> anyhow::Result<[u8; 32]> {
+    if let Some(key) = configured {
+        return Ok(key);
     }
     let Some(dir) = dir else { return Ok(random_key(random)) };
     let path = dir.join("master.key");
@@ -271,7 +287,11 @@ fn write_private(path: &std::path::Path, data: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Opens the configured storage and finds the master key that goes with it.
-async fn open_store(storage: &Storage, random: &dyn Random) -> anyhow::Result<(Arc<dyn Store>, [u8; 32])> {
+async fn open_store(
+    storage: &Storage,
+    configured_key: Option<[u8; 32]>,
+    random: &dyn Random,
+) -> anyhow::Result<(Arc<dyn Store>, [u8; 32])> {
     // `own_dir`: the folder is Cognate's data folder (`--data`), made private even when it
     // exists; the parent folder of a `sqlite://` file may be shared and is only created private.
     let sqlite =
@@ -295,10 +315,13 @@ async fn open_store(storage: &Storage, random: &dyn Random) -> anyhow::Result<(A
                 .create(dir)
                 .with_context(|| format!("creating data folder {}", dir.display()))?;
             let store = SqliteStore::open(path).with_context(|| format!("opening {}", path.display()))?;
-            Ok((Arc::new(store), master_key(Some(dir), random)?))
+            Ok((Arc::new(store), master_key(configured_key, Some(dir), random)?))
         };
     match storage {
-        Storage::Memory => Ok((Arc::new(SqliteStore::memory()?), master_key(None, random)?)),
+        Storage::Memory => Ok((
+            Arc::new(SqliteStore::memory()?),
+            master_key(configured_key, None, random)?,
+        )),
         Storage::Data(dir) => sqlite(&dir.join("cognate.db"), dir, true),
         Storage::Database(url) if url.starts_with("sqlite://") => {
             let path = PathBuf::from(&url["sqlite://".len()..]);
@@ -314,9 +337,9 @@ async fn open_store(storage: &Storage, random: &dyn Random) -> anyhow::Result<(A
                     .await
                     .map_err(|e| anyhow::anyhow!("connecting to PostgreSQL: {e}"))?,
             );
-            let key = match std::env::var("COGNATE_MASTER_KEY") {
-                Ok(hex) => parse_hex_key(&hex)?,
-                Err(_) => {
+            let key = match configured_key {
+                Some(key) => key,
+                None => {
                     // Nodes sharing the database must share the key: without COGNATE_MASTER_KEY
                     // the first node stores one in the database (weaker: key beside the data).
                     tracing::warn!("COGNATE_MASTER_KEY is not set: keeping the master key in the database");
@@ -378,9 +401,8 @@ fn check_profile(
     Ok(Some((keys, own)))
 }
 
-/// Opens the storage, binds the port and starts serving.
-pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
-    // The configuration is read first: a bad one stops the start before any data is touched.
+/// What pools and functions to set up: the options' and those a `config` declares.
+fn declarations(opts: &ServeOptions) -> anyhow::Result<Declarations> {
     let mut decls = Declarations {
         functions: opts.functions.clone(),
         pools: opts.pools.clone(),
@@ -393,20 +415,20 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         decls.stack = from_file.stack;
         decls.kms_keys.extend(from_file.kms_keys);
     }
-    let random: Arc<dyn Random> = Arc::new(OsRandom);
-    let access_keys = check_profile(&opts, random.as_ref())?;
-    let (store, key) = open_store(&opts.storage, random.as_ref()).await?;
-    let listener = tokio::net::TcpListener::bind((opts.host.as_str(), opts.port))
-        .await
-        .with_context(|| format!("binding {}:{}", opts.host, opts.port))?;
-    let addr = listener.local_addr()?;
-    let issuer_base = opts.issuer_base.clone().unwrap_or_else(|| format!("http://{addr}"));
-    let clock: Arc<dyn Clock> = opts.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
-    let clock_for_auth = clock.clone();
-    let mut host = None;
-    let triggers: Arc<dyn TriggerInvoker> = match (&opts.triggers, decls.functions.is_empty()) {
-        (Some(t), _) => t.clone(),
-        (None, true) => Arc::new(NoFunctions),
+    Ok(decls)
+}
+
+/// How triggers run: the options' invoker, none, or a function host (started here, returned
+/// too) whose handlers reach this server at `addr`, signing with `own_key` when given.
+fn trigger_invoker(
+    opts: &ServeOptions,
+    decls: &Declarations,
+    addr: SocketAddr,
+    own_key: Option<&access_keys::AccessKey>,
+) -> anyhow::Result<(Arc<dyn TriggerInvoker>, Option<FunctionHost>)> {
+    Ok(match (&opts.triggers, decls.functions.is_empty()) {
+        (Some(t), _) => (t.clone(), None),
+        (None, true) => (Arc::new(NoFunctions), None),
         (None, false) => {
             let endpoint = format!("http://{addr}");
             let mut env = BTreeMap::from([
@@ -418,7 +440,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
             ]);
             // Handlers call Cognate with the credentials Lambda gives them: in the production
             // profile, a key of this process's own that signed operations accept.
-            if let Some((_, own)) = &access_keys {
+            if let Some(own) = own_key {
                 env.insert("AWS_ACCESS_KEY_ID".to_owned(), own.id.clone());
                 env.insert("AWS_SECRET_ACCESS_KEY".to_owned(), own.secret().to_owned());
             }
@@ -432,10 +454,54 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
             for f in &decls.functions {
                 h.register(f.clone());
             }
-            host = Some(h.clone());
-            Arc::new(functions::HostedTriggers::new(h))
+            (Arc::new(functions::HostedTriggers::new(h.clone())), Some(h))
         }
-    };
+    })
+}
+
+/// The built-in KMS: its master key derived from the server's, its keys in `store`, its clock
+/// the server's. The keys a configuration declares exist from the start, as a deployed
+/// stack's would.
+async fn start_kms(
+    opts: &ServeOptions,
+    store: &Arc<dyn Store>,
+    key: &[u8; 32],
+    clock: Arc<dyn Clock>,
+    declared_keys: &[String],
+) -> anyhow::Result<Arc<cognate_kms::Kms>> {
+    let kms = Arc::new(
+        cognate_kms::Kms::new(
+            cognate_kms::MasterKey::new(cognate_crypto::sha256(&[b"cognate-kms:".as_slice(), key].concat())),
+            Arc::new(kms::StoreKeyStore(store.clone())),
+            opts.region.clone(),
+            opts.account.clone(),
+            Arc::new(cognate_kms::SystemRandomSource),
+        )
+        .with_clock(kms_clock(clock)),
+    );
+    for arn in declared_keys {
+        kms.ensure_key_for_arn(arn)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating KMS key {arn}: {e}"))?;
+    }
+    Ok(kms)
+}
+
+/// Opens the storage, binds the port and starts serving.
+pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
+    // The configuration is read first: a bad one stops the start before any data is touched.
+    let decls = declarations(&opts)?;
+    let random: Arc<dyn Random> = Arc::new(OsRandom);
+    let access_keys = check_profile(&opts, random.as_ref())?;
+    let (store, key) = open_store(&opts.storage, opts.master_key, random.as_ref()).await?;
+    let listener = tokio::net::TcpListener::bind((opts.host.as_str(), opts.port))
+        .await
+        .with_context(|| format!("binding {}:{}", opts.host, opts.port))?;
+    let addr = listener.local_addr()?;
+    let issuer_base = opts.issuer_base.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let clock: Arc<dyn Clock> = opts.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
+    let clock_for_auth = clock.clone();
+    let (triggers, mut host) = trigger_invoker(&opts, &decls, addr, access_keys.as_ref().map(|(_, own)| own))?;
     let builtin_compute = opts
         .compute
         .is_none()
@@ -458,19 +524,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         }),
         None => store,
     };
-    let kms = Arc::new(cognate_kms::Kms::new(
-        cognate_kms::MasterKey::new(cognate_crypto::sha256(&[b"cognate-kms:".as_slice(), &key].concat())),
-        Arc::new(kms::StoreKeyStore(store.clone())),
-        opts.region.clone(),
-        opts.account.clone(),
-        Arc::new(cognate_kms::SystemRandomSource),
-    ));
-    // Keys a configuration declares exist from the start, as a deployed stack's would.
-    for arn in &decls.kms_keys {
-        kms.ensure_key_for_arn(arn)
-            .await
-            .map_err(|e| anyhow::anyhow!("creating KMS key {arn}: {e}"))?;
-    }
+    let kms = start_kms(&opts, &store, &key, clock.clone(), &decls.kms_keys).await?;
     let service = Cognito::new(
         store,
         clock,

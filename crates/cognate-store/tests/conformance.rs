@@ -1,6 +1,9 @@
 //! One conformance suite, run against every backend: SQLite (file and in-memory),
 //! PostgreSQL (a fresh schema per test on 127.0.0.1:5432, or COGNATE_TEST_POSTGRES_URL), and
 //! the domain test kit's in-memory store, so the fake the domain tests use behaves like these.
+
+// Test code: a failed unwrap is the test's report, and clients sign with the real time.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 use cognate_core::model::*;
 use cognate_core::store::{Store, StoreError};
 use cognate_store::{PostgresStore, SqliteStore};

@@ -285,7 +285,19 @@ async fn serve(args: ServeArgs) -> ExitCode {
         }
         None => None,
     };
+    // The environment is read here, in the binary; the library takes the key as an option.
+    let master_key = match std::env::var("COGNATE_MASTER_KEY") {
+        Ok(hex) => match cognate_server::parse_master_key(&hex) {
+            Ok(key) => Some(key),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        },
+        Err(_) => None,
+    };
     let opts = ServeOptions {
+        master_key,
         limits,
         metrics: args.metrics.then_some(true),
         quotas,

@@ -1,5 +1,8 @@
 //! The typed builder, driven through the AWS SDK for Rust: pools declared with closure triggers
 //! behave as Cognito pools with those Lambda triggers.
+
+// Test code: a failed unwrap is the test's report, and clients sign with the real time.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 use aws_sdk_cognitoidentityprovider as idp;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -90,7 +90,10 @@ impl RecordingTriggers {
         arn: &str,
         handler: impl Fn(&Value) -> std::result::Result<Value, InvokeFailure> + Send + Sync + 'static,
     ) {
-        self.handlers.lock().unwrap().insert(arn.to_owned(), Box::new(handler));
+        self.handlers
+            .lock()
+            .expect("a fake's lock is poisoned only by a panicking test")
+            .insert(arn.to_owned(), Box::new(handler));
     }
 
     /// Answers events sent to `arn` by merging `response` into the event's `response`.
@@ -121,7 +124,10 @@ impl RecordingTriggers {
 
     /// Every (ARN, event) received so far, synchronous and asynchronous, in order.
     pub fn events(&self) -> Vec<(String, Value)> {
-        self.events.lock().unwrap().clone()
+        self.events
+            .lock()
+            .expect("a fake's lock is poisoned only by a panicking test")
+            .clone()
     }
 
     /// The events whose `triggerSource` is `source`.
@@ -139,9 +145,14 @@ impl TriggerInvoker for RecordingTriggers {
     async fn invoke(&self, function_arn: &str, event: Value) -> std::result::Result<Value, InvokeFailure> {
         self.events
             .lock()
-            .unwrap()
+            .expect("a fake's lock is poisoned only by a panicking test")
             .push((function_arn.to_owned(), event.clone()));
-        match self.handlers.lock().unwrap().get(function_arn) {
+        match self
+            .handlers
+            .lock()
+            .expect("a fake's lock is poisoned only by a panicking test")
+            .get(function_arn)
+        {
             Some(handler) => handler(&event),
             None => Ok(event),
         }
@@ -160,7 +171,10 @@ pub struct RecordingSink {
 
 impl RecordingSink {
     pub fn messages(&self) -> Vec<OutboxMessage> {
-        self.messages.lock().unwrap().clone()
+        self.messages
+            .lock()
+            .expect("a fake's lock is poisoned only by a panicking test")
+            .clone()
     }
 
     /// The code of the last message sent to `to` (an email address or phone number).
@@ -176,7 +190,10 @@ impl RecordingSink {
 #[async_trait]
 impl MessageSink for RecordingSink {
     async fn send(&self, message: &OutboxMessage) -> Result<()> {
-        self.messages.lock().unwrap().push(message.clone());
+        self.messages
+            .lock()
+            .expect("a fake's lock is poisoned only by a panicking test")
+            .push(message.clone());
         Ok(())
     }
 }
