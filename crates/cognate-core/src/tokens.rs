@@ -2,6 +2,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::*;
 use crate::ops::clients::token_validity_secs;
+use crate::ops::sign_in::AuthenticationResult;
 use crate::rng::RandomExt;
 use crate::service::{CallContext, Cognito};
 use crate::triggers::events::{
@@ -231,7 +232,7 @@ impl Cognito {
         session: Option<&TokenSession>,
         client_metadata: Option<Map<String, Value>>,
         ctx: &CallContext,
-    ) -> Result<Value> {
+    ) -> Result<AuthenticationResult> {
         let now_ms = self.now_ms();
         let now = now_ms / 1000;
         let mut groups = self.group_claims(pool, user).await?;
@@ -349,16 +350,14 @@ impl Cognito {
         }
 
         let keys = self.pool_keys(&pool.id).await?;
-        let mut result = json!({
-            "AccessToken": keys.access.sign(&access),
-            "ExpiresIn": access_ttl,
-            "TokenType": "Bearer",
-            "IdToken": keys.id.sign(&id),
-        });
-        if let Some(r) = refresh {
-            result["RefreshToken"] = json!(r);
-        }
-        Ok(result)
+        Ok(AuthenticationResult {
+            access_token: keys.access.sign(&access),
+            expires_in: access_ttl,
+            token_type: "Bearer".into(),
+            id_token: keys.id.sign(&id),
+            refresh_token: refresh,
+            new_device_metadata: None,
+        })
     }
 
     fn new_refresh_token(&self) -> String {

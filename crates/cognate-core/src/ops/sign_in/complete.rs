@@ -1,12 +1,11 @@
 //! The end of every successful sign-in: tokens, then PostAuthentication.
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::*;
 use crate::ops::sign_in::{AuthenticationResult, SignIn};
-use crate::service::{CallContext, Cognito};
+use crate::service::Cognito;
 use crate::tokens::TokenSource;
 use crate::triggers::events::{EmptyResponse, PostAuthenticationEvent, PostAuthenticationRequest, SyncTriggerEvent};
 use crate::triggers::{Trigger, string_map, trigger_envelope, user_attributes_for_trigger};
-use serde_json::{Map, Value};
 
 impl Cognito {
     /// Issues tokens and runs PostAuthentication.
@@ -19,7 +18,7 @@ impl Cognito {
         let (pool, client, ctx) = (s.pool, s.client, s.ctx);
         let client_metadata = s.client_metadata.clone();
         let result = self
-            .issue_authentication_result(pool, client, user, source, None, client_metadata.clone(), ctx)
+            .issue_tokens(pool, client, user, source, None, client_metadata.clone(), ctx)
             .await?;
         let request = PostAuthenticationRequest {
             user_attributes: user_attributes_for_trigger(pool, user),
@@ -40,24 +39,5 @@ impl Cognito {
         let event = PostAuthenticationEvent::new(envelope, request, EmptyResponse::default());
         self.invoke_trigger(pool, Trigger::PostAuthentication, event).await?;
         Ok(result)
-    }
-
-    /// [`Cognito::issue_tokens`], typed. Temporary: tokens.rs still answers the result as JSON;
-    /// this reads it into [`AuthenticationResult`] until tokens.rs returns the type itself.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn issue_authentication_result(
-        &self,
-        pool: &UserPool,
-        client: &AppClient,
-        user: &User,
-        source: TokenSource,
-        session: Option<&TokenSession>,
-        client_metadata: Option<Map<String, Value>>,
-        ctx: &CallContext,
-    ) -> Result<AuthenticationResult> {
-        let json = self
-            .issue_tokens(pool, client, user, source, session, client_metadata, ctx)
-            .await?;
-        serde_json::from_value(json).map_err(Error::internal)
     }
 }

@@ -142,7 +142,7 @@ impl Cognito {
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
         }
-        self.issue_authentication_result(
+        self.issue_tokens(
             pool,
             client,
             &user,
