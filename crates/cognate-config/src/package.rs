@@ -5,8 +5,8 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use base64::Engine as _;
+use md5::Digest;
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::error::ConfigError;
 use crate::merge::{deep_merge, strip_nulls};
@@ -57,16 +57,7 @@ fn iso_time(ms: u64) -> String {
     let secs = ms / 1000;
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let rem = secs % 86_400;
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = cognate_crypto::calendar::civil_from_days(days);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
         rem / 3600,
@@ -127,7 +118,7 @@ fn version_hash(code_sha256: &str, properties: &Map<String, Value>) -> String {
         "{code_sha256}{}",
         serde_json::to_string(&sort_keys(&Value::Object(p))).unwrap_or_default()
     );
-    let digest = Sha256::digest(text.as_bytes());
+    let digest = cognate_crypto::sha256(text.as_bytes());
     base64::engine::general_purpose::STANDARD
         .encode(digest)
         .chars()
@@ -136,7 +127,7 @@ fn version_hash(code_sha256: &str, properties: &Map<String, Value>) -> String {
 }
 
 fn sha256_b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+    base64::engine::general_purpose::STANDARD.encode(cognate_crypto::sha256(bytes))
 }
 
 fn log_statements(prefix: &str, extra_names: &[String]) -> [Value; 2] {
@@ -495,7 +486,7 @@ fn custom_function_name(prefix: &str) -> String {
         return full;
     }
     let digest = md5::Md5::digest(full.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = cognate_crypto::hex(&digest);
     let head: String = full.chars().take(32).collect();
     format!("{head}{hex}")
 }
