@@ -6,7 +6,7 @@
 use anyhow::{Context, bail};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
 /// One access key.
@@ -15,6 +15,9 @@ pub struct AccessKey {
     secret: String,
     /// `None`: every pool.
     pools: Option<Vec<String>>,
+    /// The last SigV4 signing key derived from the secret, by its scope (`DATE/REGION/SERVICE`):
+    /// a client signs all day under one scope, so the four HMACs of the derivation are done once.
+    signing_key: Mutex<Option<(String, [u8; 32])>>,
 }
 
 impl AccessKey {
@@ -23,11 +26,30 @@ impl AccessKey {
             id: id.into(),
             secret: secret.into(),
             pools: None,
+            signing_key: Mutex::new(None),
         }
     }
 
     pub(crate) fn secret(&self) -> &str {
         &self.secret
+    }
+
+    /// The SigV4 signing key for a credential scope: HMAC chain of `AWS4<secret>` over the date,
+    /// region, service and `aws4_request`.
+    pub(crate) fn signing_key(&self, date: &str, region: &str, service: &str) -> [u8; 32] {
+        let scope = format!("{date}/{region}/{service}");
+        let mut cached = self.signing_key.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((s, key)) = cached.as_ref()
+            && *s == scope
+        {
+            return *key;
+        }
+        let mut key = cognate_crypto::hmac_sha256(format!("AWS4{}", self.secret).as_bytes(), &[date.as_bytes()]);
+        for part in [region, service, "aws4_request"] {
+            key = cognate_crypto::hmac_sha256(&key, &[part.as_bytes()]);
+        }
+        *cached = Some((scope, key));
+        key
     }
 
     /// The pools this key is limited to; `None` when it may act on every pool.
@@ -63,7 +85,7 @@ struct Loaded {
 /// The keys of an access-keys file, kept current with the file.
 pub struct AccessKeys {
     path: PathBuf,
-    loaded: Mutex<Loaded>,
+    loaded: RwLock<Loaded>,
     /// Keys that are not in the file (the one given to hosted trigger functions).
     extra: HashMap<String, Arc<AccessKey>>,
 }
@@ -82,7 +104,7 @@ impl AccessKeys {
         let (stamp, keys) = read(path)?;
         Ok(Self {
             path: path.to_path_buf(),
-            loaded: Mutex::new(Loaded {
+            loaded: RwLock::new(Loaded {
                 stamp: Some(stamp),
                 keys,
             }),
@@ -101,8 +123,16 @@ impl AccessKeys {
         if let Some(k) = self.extra.get(id) {
             return Some(k.clone());
         }
-        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        // The file is examined on every use (a rotated or revoked key counts at once), outside
+        // the lock; only a change takes the write lock.
         let now = stamp(&self.path).ok();
+        {
+            let loaded = self.loaded.read().unwrap_or_else(|e| e.into_inner());
+            if now == loaded.stamp {
+                return loaded.keys.get(id).cloned();
+            }
+        }
+        let mut loaded = self.loaded.write().unwrap_or_else(|e| e.into_inner());
         if now != loaded.stamp {
             match read(&self.path) {
                 Ok((stamp, keys)) => {
@@ -174,6 +204,7 @@ fn parse(text: &str) -> anyhow::Result<HashMap<String, Arc<AccessKey>>> {
         };
         let pools: Vec<String> = words.map(str::to_owned).collect();
         let key = AccessKey {
+            signing_key: Mutex::new(None),
             id: id.to_owned(),
             secret: secret.to_owned(),
             pools: (!pools.is_empty()).then_some(pools),

@@ -165,11 +165,7 @@ pub fn verify(req: &SignedRequest, expect: &Expectation, keys: &AccessKeys) -> R
         "{ALGORITHM}\n{date}\n{credential_scope}\n{}",
         hex(&cognate_crypto::sha256(canonical.as_bytes()))
     );
-    let signing_key = [scope_date, region, service, "aws4_request"]
-        .iter()
-        .fold(format!("AWS4{}", key.secret()).into_bytes(), |k, part| {
-            hmac_sha256(&k, &[part.as_bytes()]).to_vec()
-        });
+    let signing_key = key.signing_key(scope_date, region, service);
     let expected = hex(&hmac_sha256(&signing_key, &[string_to_sign.as_bytes()]));
     if cognate_crypto::ct_eq(expected.as_bytes(), parsed.signature.to_ascii_lowercase().as_bytes()) {
         Ok(key)
