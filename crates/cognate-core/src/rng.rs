@@ -1,7 +1,5 @@
 //! Randomness is injected: ids, codes, salts and tokens come from a `Random` source.
-pub trait Random: Send + Sync + 'static {
-    fn fill(&self, buf: &mut [u8]);
-}
+pub use cognate_crypto::random::Random;
 
 /// The operating system's CSPRNG.
 #[derive(Debug, Default, Clone, Copy)]

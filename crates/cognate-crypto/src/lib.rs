@@ -3,6 +3,7 @@
 pub mod calendar;
 pub mod jwt;
 pub mod password;
+pub mod random;
 pub mod seal;
 pub mod secret_hash;
 pub mod srp;

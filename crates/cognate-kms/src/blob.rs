@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 
-use crate::rng::RandomSource;
+use crate::rng::Random;
 
 pub(crate) const BLOB_VERSION: u8 = 0x01;
 const SEAL_VERSION: u8 = 0x01;
@@ -73,7 +73,7 @@ pub(crate) fn encrypt_blob(
     material: &[u8],
     ctx: &BTreeMap<String, String>,
     plaintext: &[u8],
-    rng: &dyn RandomSource,
+    rng: &dyn Random,
 ) -> Option<Vec<u8>> {
     if key_id.len() > u8::MAX as usize {
         return None;
@@ -119,12 +119,7 @@ fn seal_aad(key_id: &str) -> Vec<u8> {
 }
 
 /// Seals key material under the master key.
-pub(crate) fn seal_material(
-    master: &[u8; 32],
-    key_id: &str,
-    material: &[u8],
-    rng: &dyn RandomSource,
-) -> Option<Vec<u8>> {
+pub(crate) fn seal_material(master: &[u8; 32], key_id: &str, material: &[u8], rng: &dyn Random) -> Option<Vec<u8>> {
     let mut nonce = [0u8; NONCE_LEN];
     rng.fill(&mut nonce);
     let sealed = gcm_seal(master, nonce, &seal_aad(key_id), material)?;

@@ -38,7 +38,7 @@ use zeroize::Zeroizing;
 use crate::blob::{gcm_open, gcm_seal};
 use crate::error::KmsError;
 use crate::kms::{DataKeySpec, EncryptionContext, Kms};
-use crate::rng::RandomSource;
+use crate::rng::Random;
 use crate::secret::SecretBytes;
 
 /// Message format version 1.
@@ -112,7 +112,7 @@ pub async fn encrypt_code(
     key_arn: &str,
     pool_id: &str,
     plaintext: &[u8],
-    rng: &dyn RandomSource,
+    rng: &dyn Random,
 ) -> Result<String, EsdkError> {
     let mut context = EncryptionContext::new();
     context.insert(USERPOOL_ID_CONTEXT_KEY.to_owned(), pool_id.to_owned());
@@ -127,7 +127,7 @@ pub async fn encrypt_message(
     key_id: &str,
     mut context: EncryptionContext,
     plaintext: &[u8],
-    rng: &dyn RandomSource,
+    rng: &dyn Random,
 ) -> Result<Vec<u8>, EsdkError> {
     if let Some(k) = context.keys().find(|k| k.starts_with(RESERVED_CONTEXT_PREFIX)) {
         return Err(EsdkError::InvalidInput(format!(
@@ -335,7 +335,7 @@ pub async fn decrypt_message(kms: &Kms, message: &[u8]) -> Result<DecryptedMessa
 }
 
 /// A P-384 signing key from `rng`, and its compressed public point.
-fn signing_key(rng: &dyn RandomSource) -> Result<(EcdsaKeyPair, Vec<u8>), EsdkError> {
+fn signing_key(rng: &dyn Random) -> Result<(EcdsaKeyPair, Vec<u8>), EsdkError> {
     for _ in 0..8 {
         let mut scalar = Zeroizing::new([0u8; P384_SCALAR_LEN]);
         rng.fill(&mut scalar[..]);

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::blob::{blob_key_id, decrypt_blob, encrypt_blob, open_material, seal_material};
 use crate::error::KmsError;
-use crate::rng::RandomSource;
+use crate::rng::Random;
 use crate::secret::{MasterKey, SecretBytes};
 use crate::store::{KeyStore, StoredAlias, StoredKey};
 
@@ -166,7 +166,7 @@ pub struct Kms {
     store: Arc<dyn KeyStore>,
     region: String,
     account: String,
-    rng: Arc<dyn RandomSource>,
+    rng: Arc<dyn Random>,
     clock: Clock,
 }
 
@@ -260,7 +260,7 @@ fn valid_key_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= MAX_KEY_ID && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn uuid_v4(rng: &dyn RandomSource) -> String {
+fn uuid_v4(rng: &dyn Random) -> String {
     let mut b = [0u8; 16];
     rng.fill(&mut b);
     cognate_crypto::uuid::format_v4(b)
@@ -310,7 +310,7 @@ impl Kms {
         store: Arc<dyn KeyStore>,
         region: impl Into<String>,
         account: impl Into<String>,
-        rng: Arc<dyn RandomSource>,
+        rng: Arc<dyn Random>,
     ) -> Self {
         Self {
             master: master_key,

@@ -7,7 +7,7 @@
 //!
 //! * [`Kms`]: a KMS with the `TrentService` JSON 1.1 protocol ([`Kms::handle`]) and the same
 //!   operations as a plain async Rust API. Key material is generated from a caller-supplied
-//!   [`RandomSource`], sealed at rest under a [`MasterKey`] and persisted through a [`KeyStore`]
+//!   [`Random`], sealed at rest under a [`MasterKey`] and persisted through a [`KeyStore`]
 //!   ([`MemoryKeyStore`] here; SQL backends live elsewhere).
 //! * [`esdk`]: [`encrypt_code`] builds the message Cognito builds (format version 1, algorithm
 //!   suite 0x0378, framed, ECDSA P-384 signed); [`decrypt_message`] reads such messages back.
@@ -30,7 +30,7 @@ pub use kms::{
     Alias, CreateKeyInput, DataKey, DataKeySpec, DecryptOutput, EncryptOutput, EncryptionContext, KeyListEntry,
     KeyMetadata, KeyState, Kms, ReEncryptOutput, Tag,
 };
-pub use rng::{RandomSource, SystemRandomSource};
+pub use rng::{Random, SystemRandomSource};
 pub use secret::{MasterKey, SecretBytes};
 pub use store::{KeyStore, MemoryKeyStore, StoreError, StoredAlias, StoredKey};
 pub use wire::{CONTENT_TYPE, KmsResponse, TARGET_PREFIX};

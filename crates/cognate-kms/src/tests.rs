@@ -47,15 +47,21 @@ async fn new_key(kms: &Kms) -> KeyMetadata {
 }
 
 /// A deterministic random source (a counter through SHA-256), to show injection works.
-fn counter_rng(seed: u64) -> impl Fn(&mut [u8]) + Send + Sync {
-    let counter = AtomicU64::new(seed);
-    move |dest: &mut [u8]| {
+/// Reproducible "randomness": SHA-256 of a counter.
+struct CounterRng(AtomicU64);
+
+impl Random for CounterRng {
+    fn fill(&self, dest: &mut [u8]) {
         for chunk in dest.chunks_mut(32) {
-            let n = counter.fetch_add(1, Ordering::Relaxed);
+            let n = self.0.fetch_add(1, Ordering::Relaxed);
             let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &n.to_be_bytes());
             chunk.copy_from_slice(&d.as_ref()[..chunk.len()]);
         }
     }
+}
+
+fn counter_rng(seed: u64) -> CounterRng {
+    CounterRng(AtomicU64::new(seed))
 }
 
 // ---------------------------------------------------------------- KMS

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use cognate_core::messages::CodeEncryptor;
 use cognate_core::store::Store;
 use cognate_core::{Error, Result};
-use cognate_kms::{KeyStore, Kms, StoreError, StoredAlias, StoredKey, SystemRandomSource};
+use cognate_kms::{KeyStore, Kms, StoreError, StoredAlias, StoredKey};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -144,12 +144,16 @@ impl KeyStore for StoreKeyStore {
 
 /// Encrypts custom sender codes under the pool's KMSKeyID, creating that key here the first
 /// time a configuration names it.
-pub struct KmsEncryptor(pub Arc<Kms>);
+pub struct KmsEncryptor {
+    pub kms: Arc<Kms>,
+    /// The server's injected randomness (data keys and the message's signing key).
+    pub random: Arc<dyn cognate_core::rng::Random>,
+}
 
 #[async_trait]
 impl CodeEncryptor for KmsEncryptor {
     async fn encrypt_code(&self, key_id: &str, pool_id: &str, plaintext: &str) -> Result<String> {
-        let key = self.0.ensure_key_for_arn(key_id).await.map_err(|e| {
+        let key = self.kms.ensure_key_for_arn(key_id).await.map_err(|e| {
             // A key that cannot be used is the pool's configuration, not a server fault
             // (pools saved before KMSKeyID was validated may hold any string).
             tracing::warn!(%key_id, error = %e, "the pool's KMSKeyID cannot be used");
@@ -158,7 +162,7 @@ impl CodeEncryptor for KmsEncryptor {
                 format!("The KMS key {key_id} of the user pool's LambdaConfig cannot be used."),
             )
         })?;
-        cognate_kms::encrypt_code(&self.0, &key.arn, pool_id, plaintext.as_bytes(), &SystemRandomSource)
+        cognate_kms::encrypt_code(&self.kms, &key.arn, pool_id, plaintext.as_bytes(), self.random.as_ref())
             .await
             .map_err(|e| Error::internal(format!("encrypting a code: {e}")))
     }

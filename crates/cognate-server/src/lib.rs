@@ -467,6 +467,7 @@ async fn start_kms(
     store: &Arc<dyn Store>,
     key: &[u8; 32],
     clock: Arc<dyn Clock>,
+    random: Arc<dyn Random>,
     declared_keys: &[String],
 ) -> anyhow::Result<Arc<cognate_kms::Kms>> {
     let kms = Arc::new(
@@ -475,7 +476,7 @@ async fn start_kms(
             Arc::new(kms::StoreKeyStore(store.clone())),
             opts.region.clone(),
             opts.account.clone(),
-            Arc::new(cognate_kms::SystemRandomSource),
+            random,
         )
         .with_clock(kms_clock(clock)),
     );
@@ -524,7 +525,8 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         }),
         None => store,
     };
-    let kms = start_kms(&opts, &store, &key, clock.clone(), &decls.kms_keys).await?;
+    let kms = start_kms(&opts, &store, &key, clock.clone(), random.clone(), &decls.kms_keys).await?;
+    let code_random = random.clone();
     let service = Cognito::new(
         store,
         clock,
@@ -543,7 +545,10 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         },
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?
-    .with_code_encryptor(Arc::new(kms::KmsEncryptor(kms.clone())));
+    .with_code_encryptor(Arc::new(kms::KmsEncryptor {
+        kms: kms.clone(),
+        random: code_random,
+    }));
     let service = match &opts.quotas {
         Some(q) => service.with_quotas(q.clone()),
         None => service,
