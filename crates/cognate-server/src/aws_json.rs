@@ -8,22 +8,14 @@ use serde_json::json;
 
 pub(crate) const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
-/// A fresh request id, in the 8-4-4-4-12 hex form AWS uses.
+/// A fresh request id, a UUID as AWS's are.
 // A request id is no domain state: it must be unique, not reproducible, so it does not take
 // the injected `Random` (which middlewares without state could not reach).
 #[allow(clippy::disallowed_methods)]
 pub(crate) fn request_id() -> String {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).ok();
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    cognate_crypto::uuid::format_v4(b)
 }
 
 /// An answer carrying `body`; `error_type` names the exception when it is an error.
