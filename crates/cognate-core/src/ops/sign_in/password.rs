@@ -59,6 +59,12 @@ impl Cognito {
         let user = self
             .guarded_password_check(s.pool, &user, password, password_attempts_exceeded)
             .await?;
+        self.after_password(s, user).await
+    }
+
+    /// After a right password (USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH or SRP's
+    /// PASSWORD_VERIFIER): the account's state decides what follows.
+    pub(crate) async fn after_password(&self, s: &SignIn<'_>, user: User) -> Result<Next> {
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
         }

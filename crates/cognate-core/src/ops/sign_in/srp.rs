@@ -1,13 +1,12 @@
 //! USER_SRP_AUTH: Cognito's SRP-6a variant. The server keeps a verifier per user (sealed at
 //! rest), answers SRP_A with PASSWORD_VERIFIER, and checks the password claim signature.
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::model::*;
 use crate::ops::sign_in::challenge::Challenge;
 use crate::ops::sign_in::password::{require_flow, username_param};
 use crate::ops::sign_in::{Next, SignIn};
 use crate::rng::RandomExt;
 use crate::service::Cognito;
-use crate::tokens::TokenSource;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use cognate_crypto::srp;
@@ -173,7 +172,7 @@ impl Cognito {
         user: User,
         responses: &BTreeMap<String, String>,
     ) -> Result<Next> {
-        let (pool, client) = (s.pool, s.client);
+        let pool = s.pool;
         // Serialised with every other guess at this user, and counted (see lockout.rs).
         let guard = self.lock_user(pool, &user.username).await;
         let mut user = self.reload_user(pool, &user).await?;
@@ -248,21 +247,7 @@ impl Cognito {
         if !ok {
             return Err(Error::incorrect_credentials());
         }
-        if !user.enabled {
-            return Err(Error::not_authorized("User is disabled."));
-        }
-        match user.status {
-            UserStatus::Unconfirmed => Err(Error::new(
-                ErrorKind::UserNotConfirmedException,
-                "User is not confirmed.",
-            )),
-            UserStatus::ResetRequired => Err(Error::new(
-                ErrorKind::PasswordResetRequiredException,
-                "Password reset required for the user",
-            )),
-            UserStatus::ForceChangePassword => self.new_password_challenge(pool, client, &user).await,
-            _ => Ok(Next::FirstFactorPassed(user, TokenSource::Authentication)),
-        }
+        self.after_password(s, user).await
     }
 }
 
