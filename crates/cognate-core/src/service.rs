@@ -260,6 +260,12 @@ impl Cognito {
     /// Writes a changed user, mapping a lost race to a retryable error.
     pub async fn save_user(&self, pool: &UserPool, user: &mut User) -> Result<()> {
         user.modified_ms = self.now_ms();
+        self.save_user_quietly(pool, user).await
+    }
+
+    /// Writes state that is not a modification of the user (lockout counters, the last TOTP
+    /// step): UserLastModifiedDate stays as it was.
+    pub(crate) async fn save_user_quietly(&self, pool: &UserPool, user: &mut User) -> Result<()> {
         match self
             .store
             .update_user(&Self::user_key(pool, &user.username), user)

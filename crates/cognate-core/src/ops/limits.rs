@@ -136,26 +136,6 @@ impl Cognito {
         f(ghost, now)
     }
 
-    /// Writes state that is not a modification of the user (lockout counters, the last TOTP
-    /// step): UserLastModifiedDate stays as it was.
-    pub(crate) async fn save_user_quietly(&self, pool: &UserPool, user: &mut User) -> Result<()> {
-        match self
-            .store
-            .update_user(&Self::user_key(pool, &user.username), user)
-            .await
-        {
-            Ok(()) => {
-                user.version += 1;
-                Ok(())
-            }
-            Err(StoreError::Conflict) => Err(Error::new(
-                ErrorKind::TooManyRequestsException,
-                "The user was modified concurrently; retry the request.",
-            )),
-            Err(e) => Err(e.into()),
-        }
-    }
-
     /// Checks a code, serialised with every other guess at the user: reads the user again,
     /// refuses a dead code, and saves the attempt *before* comparing, so that no guess goes
     /// uncounted. On success the code is removed from the returned user (not yet saved): the
