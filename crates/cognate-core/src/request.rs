@@ -47,6 +47,24 @@ fn check_max_length(member: &str, value: &str) -> Result<()> {
     })
 }
 
+/// A character of the model's name pattern `[\w\s+=,.@-]+` (pool, client and resource server
+/// names).
+pub fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c.is_whitespace() || "+=,.@-".contains(c)
+}
+
+/// A PoolName or ClientName: 1–128 characters of [`is_name_char`]; `member` as AWS names it.
+pub fn check_name(member: &str, name: &str) -> Result<()> {
+    if !name.is_empty() && name.chars().count() <= 128 && name.chars().all(is_name_char) {
+        return Ok(());
+    }
+    Err(Error::constraint(
+        member,
+        name,
+        "Member must satisfy regular expression pattern: [\\w\\s+=,.@-]+",
+    ))
+}
+
 fn type_error(member: &str, expected: &str) -> Error {
     Error::new(
         ErrorKind::SerializationException,

@@ -148,6 +148,28 @@ pub struct VerifySoftwareTokenOutput {
 
 impl Cognito {
     /// Takes an MFA_SETUP session named by AssociateSoftwareToken / VerifySoftwareToken.
+    /// The user of an AccessToken, or of a sign-in's MFA_SETUP Session (taken, with its client):
+    /// exactly one of them must be given.
+    async fn token_or_setup_session(
+        &self,
+        access_token: Option<String>,
+        session: Option<String>,
+    ) -> Result<(UserPool, User, Option<(AppClient, ChallengeSession)>)> {
+        match (access_token, session) {
+            (Some(t), None) => {
+                let auth = self.authenticate_access_token(&t).await?;
+                Ok((auth.pool, auth.user, None))
+            }
+            (None, Some(s)) => {
+                let (pool, client, user, session) = self.take_setup_session(&s).await?;
+                Ok((pool, user, Some((client, session))))
+            }
+            _ => Err(Error::invalid_parameter(
+                "Exactly one of AccessToken or Session must be provided.",
+            )),
+        }
+    }
+
     async fn take_setup_session(&self, id: &str) -> Result<(UserPool, AppClient, User, ChallengeSession)> {
         let session = self.store.take_challenge(id).await?.ok_or_else(expired_session)?;
         if session.expires_ms <= self.now_ms() || session.challenge != "MFA_SETUP" {
@@ -167,21 +189,7 @@ impl Cognito {
         &self,
         input: AssociateSoftwareTokenInput,
     ) -> Result<AssociateSoftwareTokenOutput> {
-        let (pool, mut user, session) = match (input.access_token, input.session) {
-            (Some(t), None) => {
-                let auth = self.authenticate_access_token(&t).await?;
-                (auth.pool, auth.user, None)
-            }
-            (None, Some(s)) => {
-                let (pool, client, user, session) = self.take_setup_session(&s).await?;
-                (pool, user, Some((client, session)))
-            }
-            _ => {
-                return Err(Error::invalid_parameter(
-                    "Exactly one of AccessToken or Session must be provided.",
-                ));
-            }
-        };
+        let (pool, mut user, session) = self.token_or_setup_session(input.access_token, input.session).await?;
         if !totp_allowed(&pool) {
             return Err(Error::new(
                 ErrorKind::SoftwareTokenMFANotFoundException,
@@ -207,21 +215,7 @@ impl Cognito {
 
     pub async fn verify_software_token(&self, input: VerifySoftwareTokenInput) -> Result<VerifySoftwareTokenOutput> {
         let (code, friendly) = (input.user_code, input.friendly_device_name);
-        let (pool, mut user, session) = match (input.access_token, input.session) {
-            (Some(t), None) => {
-                let auth = self.authenticate_access_token(&t).await?;
-                (auth.pool, auth.user, None)
-            }
-            (None, Some(s)) => {
-                let (pool, client, user, session) = self.take_setup_session(&s).await?;
-                (pool, user, Some((client, session)))
-            }
-            _ => {
-                return Err(Error::invalid_parameter(
-                    "Exactly one of AccessToken or Session must be provided.",
-                ));
-            }
-        };
+        let (pool, mut user, session) = self.token_or_setup_session(input.access_token, input.session).await?;
         let Some(secret) = self.open_totp(&pool, &user, TOTP_PENDING) else {
             if let Some((_, s)) = session {
                 self.store.put_challenge(&s).await?;

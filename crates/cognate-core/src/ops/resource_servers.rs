@@ -3,7 +3,7 @@
 //! `Identifier`) and the custom scopes it defines; app clients may allow `identifier/scope`.
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::{Empty, Input};
-use crate::request::{Request, encode_page_token};
+use crate::request::{Request, encode_page_token, is_name_char};
 use crate::service::Cognito;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -80,11 +80,6 @@ fn scope_name_char(c: char) -> bool {
     identifier_char(c) && c != '/'
 }
 
-/// `[\w\s+=,.@-]+`
-fn name_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_' || c.is_whitespace() || "+=,.@-".contains(c)
-}
-
 fn decode_identifier(req: &Request) -> Result<String> {
     checked(
         "identifier",
@@ -145,7 +140,7 @@ impl Input for ResourceServerInput {
         Ok(Self {
             user_pool_id: req.pool_id()?,
             identifier: decode_identifier(req)?,
-            name: checked("name", req.str("Name")?, name_char, "[\\w\\s+=,.@-]+")?,
+            name: checked("name", req.str("Name")?, is_name_char, "[\\w\\s+=,.@-]+")?,
             scopes: decode_scopes(req)?,
         })
     }

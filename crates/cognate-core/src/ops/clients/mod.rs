@@ -55,7 +55,7 @@ impl Input for CreateUserPoolClientInput {
     fn decode(req: &Request) -> Result<Self> {
         let user_pool_id = req.pool_id()?;
         let client_name = req.str("ClientName")?;
-        check_client_name(&client_name)?;
+        crate::request::check_name("clientName", &client_name)?;
         validate_settings(&given_settings(req))?;
         Ok(Self {
             user_pool_id,
@@ -72,7 +72,7 @@ impl Input for UpdateUserPoolClientInput {
         let client_id = req.str("ClientId")?;
         let client_name = req.opt_str("ClientName")?;
         if let Some(name) = &client_name {
-            check_client_name(name)?;
+            crate::request::check_name("clientName", name)?;
         }
         validate_settings(&given_settings(req))?;
         Ok(Self {
@@ -100,23 +100,6 @@ impl Input for ListUserPoolClientsInput {
             max_results: req.limit("MaxResults", 60, 60)?.max(1),
             next_token: req.page_token("NextToken")?,
         })
-    }
-}
-
-fn check_client_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.chars().count() <= 128
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || c.is_whitespace() || "+=,.@-".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::constraint(
-            "clientName",
-            name,
-            "Member must satisfy regular expression pattern: [\\w\\s+=,.@-]+",
-        ))
     }
 }
 

@@ -21,7 +21,7 @@ use custom_attributes::build_schema;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use settings::{KEPT_WHEN_OMITTED, given_members};
-use validation::{apply_defaults, check_pool_name};
+use validation::apply_defaults;
 
 // ---- inputs ------------------------------------------------------------------------------
 
@@ -60,7 +60,7 @@ pub struct ListUserPoolsInput {
 impl Input for CreateUserPoolInput {
     fn decode(req: &Request) -> Result<Self> {
         let pool_name = req.str("PoolName")?;
-        check_pool_name(&pool_name)?;
+        crate::request::check_name("poolName", &pool_name)?;
         // Members CreateUserPool does not define are ignored, as AWS's JSON protocol does.
         let schema = req.raw("Schema").and_then(Value::as_array).cloned();
         build_schema(schema.as_deref())?;
@@ -84,7 +84,7 @@ impl Input for UpdateUserPoolInput {
         for (k, _) in req.0.iter().filter(|(_, v)| !v.is_null()) {
             if k == "PoolName" {
                 let name = req.str("PoolName")?;
-                check_pool_name(&name)?;
+                crate::request::check_name("poolName", &name)?;
                 pool_name = Some(name);
             } else if CREATE_ONLY_MEMBERS.contains(&k.as_str()) {
                 return Err(Error::invalid_parameter(format!("{k} cannot be updated.")));

@@ -3,23 +3,6 @@
 use crate::error::{Error, Result};
 use serde_json::{Map, Value, json};
 
-pub(super) fn check_pool_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.chars().count() <= 128
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || c.is_whitespace() || "+=,.@-".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::constraint(
-            "poolName",
-            name,
-            "Member must satisfy regular expression pattern: [\\w\\s+=,.@-]+",
-        ))
-    }
-}
-
 /// The password policy of a pool whose CreateUserPool request has none.
 fn default_password_policy() -> Value {
     json!({
