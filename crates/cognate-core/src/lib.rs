@@ -9,6 +9,7 @@ pub mod error;
 pub mod locks;
 pub mod messages;
 pub mod model;
+pub mod oauth;
 pub mod ops;
 pub mod quotas;
 pub mod request;

@@ -234,6 +234,10 @@ pub struct TokenSession {
     pub created_ms: i64,
     pub expires_ms: i64,
     pub revoked: bool,
+    /// The scopes an OAuth grant gave (refreshed tokens keep them); `None` for API sign-ins,
+    /// whose access tokens carry `aws.cognito.signin.user.admin` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
 }
 
 /// State kept between an auth challenge and its answer; the `Session` string sent to

@@ -43,7 +43,7 @@ const PROTECTED_CLAIMS: &[&str] = &[
     "scope",
 ];
 
-fn is_protected(claim: &str, id_token: bool) -> bool {
+pub(crate) fn is_protected(claim: &str, id_token: bool) -> bool {
     PROTECTED_CLAIMS.contains(&claim)
         || (claim.starts_with("cognito:")
             && claim != "cognito:groups"
@@ -72,6 +72,17 @@ pub enum TokenSource {
     Authentication,
     NewPasswordChallenge,
     RefreshTokens,
+    /// A sign-in through the hosted pages, at the token endpoint (or the implicit redirect).
+    HostedAuth,
+}
+
+/// What an OAuth grant (the authorization code or implicit flow) puts into the tokens of a
+/// hosted sign-in: the granted scopes, the relying party's nonce and when the browser signed in.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OAuthGrant {
+    pub scopes: Vec<String>,
+    pub nonce: Option<String>,
+    pub auth_time: i64,
 }
 
 impl TokenSource {
@@ -80,6 +91,7 @@ impl TokenSource {
             TokenSource::Authentication => "TokenGeneration_Authentication",
             TokenSource::NewPasswordChallenge => "TokenGeneration_NewPasswordChallenge",
             TokenSource::RefreshTokens => "TokenGeneration_RefreshTokens",
+            TokenSource::HostedAuth => "TokenGeneration_HostedAuth",
         }
     }
 }
@@ -92,6 +104,18 @@ pub struct AccessToken {
     pub client_id: String,
     pub session_id: String,
     pub claims: Map<String, Value>,
+}
+
+impl AccessToken {
+    /// The token's `scope` claim, one scope at a time.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.claims
+            .get("scope")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|s| !s.is_empty())
+    }
 }
 
 fn attr_claim(name: &str, value: &str) -> Value {
@@ -221,7 +245,8 @@ impl Cognito {
     }
 
     /// Issues ID and access tokens (and a refresh token for a new sign-in), running the
-    /// PreTokenGeneration trigger. `session` is the existing sign-in when refreshing.
+    /// PreTokenGeneration trigger. `session` is the existing sign-in when refreshing; `grant`
+    /// the OAuth grant of a hosted sign-in (its scopes, nonce and sign-in time).
     #[allow(clippy::too_many_arguments)]
     pub async fn issue_tokens(
         &self,
@@ -233,10 +258,30 @@ impl Cognito {
         client_metadata: Option<Map<String, Value>>,
         ctx: &CallContext,
     ) -> Result<AuthenticationResult> {
+        self.issue_tokens_for(pool, client, user, (source, None), session, client_metadata, ctx)
+            .await
+    }
+
+    /// [`Cognito::issue_tokens`] with an OAuth grant.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn issue_tokens_for(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        (source, grant): (TokenSource, Option<&OAuthGrant>),
+        session: Option<&TokenSession>,
+        client_metadata: Option<Map<String, Value>>,
+        ctx: &CallContext,
+    ) -> Result<AuthenticationResult> {
         let now_ms = self.now_ms();
         let now = now_ms / 1000;
         let mut groups = self.group_claims(pool, user).await?;
-        let mut scopes = vec![USER_ADMIN_SCOPE.to_owned()];
+        let granted = grant
+            .map(|g| g.scopes.clone())
+            .or_else(|| session.and_then(|s| s.scopes.clone()));
+        let oauth = granted.is_some();
+        let mut scopes = granted.clone().unwrap_or_else(|| vec![USER_ADMIN_SCOPE.to_owned()]);
         let edits = self
             .pre_token_generation(
                 pool,
@@ -267,13 +312,14 @@ impl Cognito {
                     username: user.username.clone(),
                     client_id: client.client_id.clone(),
                     refresh_digest: refresh_digest(&refresh_token),
-                    auth_time: now,
+                    auth_time: grant.map_or(now, |g| g.auth_time),
                     created_ms: now_ms,
                     expires_ms: now_ms + refresh_ttl * 1000,
                     revoked: false,
+                    scopes: granted,
                 };
                 self.store.put_token_session(&s).await?;
-                (id, now, Some(refresh_token))
+                (id, s.auth_time, Some(refresh_token))
             }
         };
 
@@ -297,6 +343,9 @@ impl Cognito {
         access.insert("iat".into(), json!(now));
         access.insert("jti".into(), json!(self.random.uuid_v4()));
         access.insert("username".into(), json!(user.username));
+        if oauth {
+            access.insert("version".into(), json!(2));
+        }
         for k in &access_suppress {
             if !is_protected(k, false) {
                 access.remove(k);
@@ -334,6 +383,9 @@ impl Cognito {
         id.insert("exp".into(), json!(now + id_ttl));
         id.insert("iat".into(), json!(now));
         id.insert("jti".into(), json!(self.random.uuid_v4()));
+        if let Some(nonce) = grant.and_then(|g| g.nonce.as_ref()) {
+            id.insert("nonce".into(), json!(nonce));
+        }
         for k in &id_suppress {
             if !is_protected(k, true) {
                 id.remove(k);
@@ -350,8 +402,12 @@ impl Cognito {
         }
 
         let keys = self.pool_keys(&pool.id).await?;
+        let access_token = keys.access.sign(&access);
+        if oauth {
+            id.insert("at_hash".into(), json!(at_hash(&access_token)));
+        }
         Ok(AuthenticationResult {
-            access_token: keys.access.sign(&access),
+            access_token,
             expires_in: access_ttl,
             token_type: "Bearer".into(),
             id_token: keys.id.sign(&id),
@@ -377,8 +433,19 @@ impl Cognito {
         )
     }
 
-    /// Verifies an access token for the self-service operations.
+    /// Verifies an access token for the self-service operations, which need the
+    /// `aws.cognito.signin.user.admin` scope (OAuth tokens have it only when it was granted).
     pub async fn authenticate_access_token(&self, token: &str) -> Result<AccessToken> {
+        let token = self.verify_access_token(token).await?;
+        if !token.scopes().any(|s| s == USER_ADMIN_SCOPE) {
+            return Err(Error::not_authorized("Access Token does not have required scopes"));
+        }
+        Ok(token)
+    }
+
+    /// Verifies a user's access token: signature, expiry, revocation, and that its user still
+    /// exists and is enabled. Scopes are the caller's to check.
+    pub async fn verify_access_token(&self, token: &str) -> Result<AccessToken> {
         let invalid = || Error::not_authorized("Invalid Access Token");
         let kid = cognate_crypto::jwt::header_kid(token).map_err(|_| invalid())?;
         let payload = token.split('.').nth(1).ok_or_else(invalid)?;
@@ -422,10 +489,6 @@ impl Cognito {
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
         }
-        let scope = claims.get("scope").and_then(Value::as_str).unwrap_or_default();
-        if !scope.split(' ').any(|s| s == USER_ADMIN_SCOPE) {
-            return Err(Error::not_authorized("Access Token does not have required scopes"));
-        }
         let client_id = claims
             .get("client_id")
             .and_then(Value::as_str)
@@ -439,6 +502,12 @@ impl Cognito {
             claims,
         })
     }
+}
+
+/// OIDC's `at_hash`: the left half of the access token's SHA-256, base64url without padding.
+pub fn at_hash(access_token: &str) -> String {
+    let digest = cognate_crypto::sha256(access_token.as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..16])
 }
 
 pub fn refresh_digest(token: &str) -> String {

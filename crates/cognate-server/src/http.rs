@@ -259,6 +259,10 @@ pub fn router(state: AppState) -> Router {
         .allow_headers(Any)
         .expose_headers(Any);
     let state = Arc::new(state);
+    let idp = cognate_idp::router(cognate_idp::IdpState {
+        service: state.service.clone(),
+        secure_cookies: false,
+    });
     Router::new()
         .route("/", post(api))
         .route("/{pool_id}/.well-known/jwks.json", get(jwks))
@@ -268,12 +272,13 @@ pub fn router(state: AppState) -> Router {
         .route("/_cognate/health", get(|| async { "ok" }))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
+        .with_state(state.clone())
+        .merge(idp)
         .layer(cors)
         .layer(middleware::from_fn(same_origin_only))
         .layer(middleware::from_fn_with_state(state.clone(), allowed_hosts_only))
         .layer(middleware::from_fn_with_state(state.clone(), request_deadline))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
-        .with_state(state)
 }
 
 /// Answers 408 to a request whose body and answer take longer than the request timeout (a
@@ -638,7 +643,7 @@ async fn openid_configuration(
         .and_then(|h| h.to_str().ok())
         .filter(|h| !h.is_empty() && !h.contains(['/', ' ', '"']))
         .map_or_else(|| state.local_base.clone(), |host| format!("http://{host}"));
-    let doc = json!({
+    let mut doc = json!({
         "issuer": issuer,
         "jwks_uri": format!("{base}/{pool_id}/.well-known/jwks.json"),
         "response_types_supported": ["code", "token"],
@@ -646,8 +651,22 @@ async fn openid_configuration(
         "id_token_signing_alg_values_supported": ["RS256"],
         "scopes_supported": ["openid", "email", "phone", "profile"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "token_use", "cognito:username", "cognito:groups", "email", "email_verified", "phone_number", "phone_number_verified"],
     });
+    // The domain's endpoints, only while the pool has a domain (as Cognito). They are served
+    // at this server's root (the pool is the client's), so they resolve wherever the issuer does.
+    if let Ok(pool) = service.pool(&pool_id).await
+        && cognate_core::ops::domains::domain_of_pool(&pool).is_some()
+    {
+        for (key, path) in [
+            ("authorization_endpoint", "/oauth2/authorize"),
+            ("token_endpoint", "/oauth2/token"),
+            ("userinfo_endpoint", "/oauth2/userInfo"),
+            ("revocation_endpoint", "/oauth2/revoke"),
+            ("end_session_endpoint", "/logout"),
+        ] {
+            doc[key] = json!(format!("{base}{path}"));
+        }
+    }
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],

@@ -311,6 +311,7 @@ async fn sessions_challenges_secrets_messages(s: &dyn Store) {
         created_ms: 1,
         expires_ms: i64::MAX,
         revoked: false,
+        scopes: None,
     };
     s.put_token_session(&session("s1", "amy")).await.unwrap();
     s.put_token_session(&session("s2", "amy")).await.unwrap();

@@ -351,3 +351,21 @@ pub(crate) fn check_no_domain(pool: &UserPool) -> Result<()> {
     }
     Ok(())
 }
+
+impl Cognito {
+    /// The pool that holds `domain` (a prefix or a custom domain name), if any.
+    pub async fn pool_id_of_domain(&self, domain: &str) -> Result<Option<String>> {
+        let Some(held) = self.store.get_secret(DOMAIN_INDEX, domain).await? else {
+            return Ok(None);
+        };
+        let pool_id = String::from_utf8_lossy(&held).into_owned();
+        Ok(self.domain_of(&pool_id, domain).await?.map(|_| pool_id))
+    }
+}
+
+/// The pool's domain: its prefix domain, else its custom domain.
+pub fn domain_of_pool(pool: &UserPool) -> Option<&str> {
+    pool.setting("Domain")
+        .or_else(|| pool.setting("CustomDomain"))
+        .and_then(Value::as_str)
+}

@@ -16,10 +16,10 @@ const MAX_CODE_ATTEMPTS: i64 = 5;
 
 /// A challenge for the client: its name, the stored session's id, and its parameters.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Challenge {
-    pub(crate) name: String,
-    pub(crate) session: String,
-    pub(crate) parameters: BTreeMap<String, String>,
+pub struct Challenge {
+    pub name: String,
+    pub session: String,
+    pub parameters: BTreeMap<String, String>,
 }
 
 pub(crate) fn expired_session() -> Error {

@@ -20,6 +20,14 @@ impl Cognito {
         let result = self
             .issue_tokens(pool, client, user, source, None, client_metadata.clone(), ctx)
             .await?;
+        self.post_authentication(s, user).await?;
+        Ok(result)
+    }
+
+    /// PostAuthentication, after every factor is right.
+    pub(crate) async fn post_authentication(&self, s: &SignIn<'_>, user: &User) -> Result<()> {
+        let (pool, client, ctx) = (s.pool, s.client, s.ctx);
+        let client_metadata = &s.client_metadata;
         let request = PostAuthenticationRequest {
             user_attributes: user_attributes_for_trigger(pool, user),
             new_device_used: false,
@@ -38,6 +46,6 @@ impl Cognito {
         );
         let event = PostAuthenticationEvent::new(envelope, request, EmptyResponse::default());
         self.invoke_trigger(pool, Trigger::PostAuthentication, event).await?;
-        Ok(result)
+        Ok(())
     }
 }

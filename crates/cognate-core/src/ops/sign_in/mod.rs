@@ -204,6 +204,31 @@ pub(crate) struct SignIn<'a> {
     /// RespondToAuthChallenge's ClientMetadata: triggers after the first step see it as
     /// clientMetadata (none when the sign-in ends within InitiateAuth).
     pub(crate) client_metadata: Option<Map<String, Value>>,
+    /// Started by the hosted sign-in pages: the end is "authenticated" (the authorization
+    /// code carries it on), not tokens.
+    pub(crate) hosted: bool,
+}
+
+/// Where a request leaves the machine.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A challenge for the client (its state is stored).
+    Challenge(Challenge),
+    /// Tokens (API sign-in).
+    Tokens(AuthenticationResult),
+    /// Every factor is right and PostAuthentication ran (hosted sign-in): the pages record
+    /// the browser's session and hand out an authorization code.
+    Authenticated(User),
+}
+
+impl Outcome {
+    fn into_output(self) -> Result<SignInOutput> {
+        match self {
+            Outcome::Challenge(c) => Ok(c.into()),
+            Outcome::Tokens(t) => Ok(t.into()),
+            Outcome::Authenticated(_) => Err(Error::internal("a hosted sign-in ended in an API call")),
+        }
+    }
 }
 
 /// What a step hands back to the machine.
@@ -224,6 +249,8 @@ pub(crate) enum Next {
 enum Entry {
     Client,
     Admin,
+    /// The hosted sign-in pages: a password sign-in whatever the client's ExplicitAuthFlows.
+    Hosted,
 }
 
 pub(crate) fn to_json_map(m: Option<BTreeMap<String, String>>) -> Option<Map<String, Value>> {
@@ -241,9 +268,11 @@ impl Cognito {
             ctx,
             validation_data: to_json_map(input.client_metadata),
             client_metadata: None,
+            hosted: false,
         };
         self.start(&s, Entry::Client, input.auth_flow, &input.auth_parameters)
-            .await
+            .await?
+            .into_output()
     }
 
     pub async fn admin_initiate_auth(
@@ -259,9 +288,11 @@ impl Cognito {
             ctx,
             validation_data: to_json_map(input.client_metadata),
             client_metadata: None,
+            hosted: false,
         };
         self.start(&s, Entry::Admin, input.auth_flow, &input.auth_parameters)
-            .await
+            .await?
+            .into_output()
     }
 
     pub async fn respond_to_auth_challenge(
@@ -276,9 +307,11 @@ impl Cognito {
             ctx,
             validation_data: None,
             client_metadata: to_json_map(input.client_metadata),
+            hosted: false,
         };
         self.answer(&s, &input.challenge_name, input.session, &input.challenge_responses)
-            .await
+            .await?
+            .into_output()
     }
 
     pub async fn admin_respond_to_auth_challenge(
@@ -294,9 +327,11 @@ impl Cognito {
             ctx,
             validation_data: None,
             client_metadata: to_json_map(input.client_metadata),
+            hosted: false,
         };
         self.answer(&s, &input.challenge_name, input.session, &input.challenge_responses)
-            .await
+            .await?
+            .into_output()
     }
 
     /// Starts a flow: the step for (operation, AuthFlow).
@@ -306,7 +341,7 @@ impl Cognito {
         entry: Entry,
         flow: AuthFlow,
         params: &BTreeMap<String, String>,
-    ) -> Result<SignInOutput> {
+    ) -> Result<Outcome> {
         use AuthFlow::*;
         let next = match (entry, flow) {
             (Entry::Client, UserPasswordAuth) => {
@@ -325,8 +360,10 @@ impl Cognito {
                 )?;
                 self.start_password(s, params).await
             }
+            (Entry::Hosted, UserPasswordAuth) => self.start_password(s, params).await,
+            (Entry::Hosted, _) => Err(Error::invalid_parameter("Initiate Auth method not supported.")),
             (_, RefreshTokenAuth | RefreshToken) => {
-                return self.start_refresh(s, params).await.map(SignInOutput::from);
+                return self.start_refresh(s, params).await.map(Outcome::Tokens);
             }
             (_, CustomAuth) => self.start_custom_auth(s, params).await,
             (_, UserSrpAuth) => self.start_srp(s, params).await,
@@ -350,7 +387,7 @@ impl Cognito {
         name: &str,
         session_id: Option<String>,
         responses: &BTreeMap<String, String>,
-    ) -> Result<SignInOutput> {
+    ) -> Result<Outcome> {
         let session = self.take_challenge(s, name, session_id, responses).await?;
         let challenge = ChallengeName::parse(name);
         if challenge == Some(ChallengeName::CustomChallenge) {
@@ -405,14 +442,62 @@ impl Cognito {
     }
 
     /// Runs the machine from a step's outcome to the answer for the client.
-    async fn run(&self, s: &SignIn<'_>, mut next: Next) -> Result<SignInOutput> {
+    async fn run(&self, s: &SignIn<'_>, mut next: Next) -> Result<Outcome> {
         loop {
             next = match next {
-                Next::Challenge(challenge) => return Ok(challenge.into()),
+                Next::Challenge(challenge) => return Ok(Outcome::Challenge(challenge)),
                 Next::FirstFactorPassed(user, source) => self.after_first_factor(s, &user, source).await?,
                 Next::CustomAuthRound(user, history) => self.continue_custom_auth(s, user, history).await?,
-                Next::SignedIn(user, source) => return self.finish_sign_in(s, &user, source).await.map(Into::into),
+                Next::SignedIn(user, _) if s.hosted => {
+                    self.post_authentication(s, &user).await?;
+                    return Ok(Outcome::Authenticated(user));
+                }
+                Next::SignedIn(user, source) => {
+                    return self.finish_sign_in(s, &user, source).await.map(Outcome::Tokens);
+                }
             };
         }
+    }
+
+    /// The hosted pages' sign-in: a username and password for `client`, whatever its
+    /// ExplicitAuthFlows (Cognito's hosted UI does not need ALLOW_USER_PASSWORD_AUTH). The
+    /// pages add the SECRET_HASH of a client with a secret themselves.
+    pub async fn hosted_sign_in(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        params: &BTreeMap<String, String>,
+        ctx: &CallContext,
+    ) -> Result<Outcome> {
+        let s = SignIn {
+            pool,
+            client,
+            ctx,
+            validation_data: None,
+            client_metadata: None,
+            hosted: true,
+        };
+        self.start(&s, Entry::Hosted, AuthFlow::UserPasswordAuth, params).await
+    }
+
+    /// The hosted pages' answer to a challenge of [`Cognito::hosted_sign_in`].
+    pub async fn hosted_answer(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        challenge_name: &str,
+        session: String,
+        responses: &BTreeMap<String, String>,
+        ctx: &CallContext,
+    ) -> Result<Outcome> {
+        let s = SignIn {
+            pool,
+            client,
+            ctx,
+            validation_data: None,
+            client_metadata: None,
+            hosted: true,
+        };
+        self.answer(&s, challenge_name, Some(session), responses).await
     }
 }

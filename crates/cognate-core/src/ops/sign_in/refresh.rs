@@ -114,6 +114,54 @@ impl Cognito {
         client_metadata: Option<Map<String, Value>>,
         ctx: &CallContext,
     ) -> Result<AuthenticationResult> {
+        let (session, user) = self.refresh_session(pool, client, token, proof).await?;
+        self.issue_tokens(
+            pool,
+            client,
+            &user,
+            TokenSource::RefreshTokens,
+            Some(&session),
+            client_metadata,
+            ctx,
+        )
+        .await
+    }
+
+    /// The refresh grant of `/oauth2/token`: new tokens (with the scopes the session was
+    /// granted) and the session, whose scopes say whether an ID token goes back.
+    pub(crate) async fn refresh_for_oauth(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        token: &str,
+        client_metadata: Option<Map<String, Value>>,
+        ctx: &CallContext,
+    ) -> Result<(AuthenticationResult, TokenSession)> {
+        let (session, user) = self
+            .refresh_session(pool, client, token, ClientProof::SecretChecked)
+            .await?;
+        let tokens = self
+            .issue_tokens(
+                pool,
+                client,
+                &user,
+                TokenSource::RefreshTokens,
+                Some(&session),
+                client_metadata,
+                ctx,
+            )
+            .await?;
+        Ok((tokens, session))
+    }
+
+    /// The live session a refresh token of `client` belongs to, and its enabled user.
+    async fn refresh_session(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        token: &str,
+        proof: ClientProof<'_>,
+    ) -> Result<(TokenSession, User)> {
         let invalid = || Error::not_authorized("Invalid Refresh Token");
         let digest = crate::tokens::refresh_digest(token);
         let session = self
@@ -142,16 +190,7 @@ impl Cognito {
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
         }
-        self.issue_tokens(
-            pool,
-            client,
-            &user,
-            TokenSource::RefreshTokens,
-            Some(&session),
-            client_metadata,
-            ctx,
-        )
-        .await
+        Ok((session, user))
     }
 }
 
