@@ -163,6 +163,14 @@ impl Cognito {
         self.open_client_secret(client)
     }
 
+    /// The client, with its secret in clear, if it exists.
+    pub async fn find_client(&self, client_id: &str) -> Result<Option<AppClient>> {
+        match self.store.get_client(client_id).await? {
+            Some(client) => self.open_client_secret(client).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// Stores a client, its secret sealed with the master key (bound to the client id).
     pub(crate) async fn put_client(&self, client: &AppClient) -> Result<()> {
         let mut stored = client.clone();

@@ -68,8 +68,13 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
     let (id, secret) = decoded
         .split_once(':')
         .ok_or_else(|| OAuthError::new(400, "invalid_client"))?;
+    // Clients that form-encode the parts first (RFC 6749 §2.3.1) send `+` as `%2B`; most send
+    // them raw, and Cognito's secrets contain `+`: decode `%XX` only, never `+` as a space.
     let unescape = |s: &str| -> String {
-        serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
+        if !s.contains('%') {
+            return s.to_owned();
+        }
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={}", s.replace('+', "%2B")))
             .ok()
             .and_then(|v| v.into_iter().next().map(|(_, v)| v))
             .unwrap_or_else(|| s.to_owned())

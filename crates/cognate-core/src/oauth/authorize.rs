@@ -126,7 +126,7 @@ impl Cognito {
         let Some(client_id) = client_id else {
             return Err(error_page("Required String parameter 'client_id' is not present", None));
         };
-        let Some(client) = self.store.get_client(client_id).await? else {
+        let Some(client) = self.find_client(client_id).await? else {
             return Err(error_page("invalid_request", Some(client_id)));
         };
         let Some(pool) = self.store.get_pool(&client.pool_id).await? else {

@@ -109,10 +109,9 @@ impl Cognito {
             ),
         };
         let client = self
-            .store
-            .get_client(&client_id)
+            .find_client(&client_id)
             .await
-            .map_err(|e| OAuthError::internal(e.into()))?
+            .map_err(OAuthError::internal)?
             .ok_or_else(invalid_client)?;
         if let Some(expected) = &client.secret {
             let given = secret.unwrap_or_default();

@@ -139,7 +139,7 @@ impl Cognito {
             ));
         };
         let store = |e: crate::store::StoreError| OAuthError::internal(e.into());
-        let Some(client) = self.store.get_client(client_id).await.map_err(store)? else {
+        let Some(client) = self.find_client(client_id).await.map_err(OAuthError::internal)? else {
             return Ok((LogoutAction::Error("invalid_request".into()), None));
         };
         let Some(pool) = self.store.get_pool(&client.pool_id).await.map_err(store)? else {

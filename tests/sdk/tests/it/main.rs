@@ -18,6 +18,7 @@ mod harness;
 mod jwt_clients;
 mod list_users;
 mod mfa;
+mod oauth;
 mod persistence;
 mod pools;
 mod protections;
