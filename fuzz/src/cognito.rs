@@ -139,6 +139,7 @@ pub async fn fixture() -> Fixture {
             region: "us-east-1".into(),
             account: "123456789012".into(),
             issuer_base: "http://127.0.0.1:9339".into(),
+            public_base: "http://127.0.0.1:9339".into(),
         },
     )
     .expect("building the service");

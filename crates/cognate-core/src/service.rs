@@ -30,6 +30,9 @@ pub struct Settings {
     pub account: String,
     /// Issuer base; a pool's issuer is `{issuer_base}/{pool_id}`.
     pub issuer_base: String,
+    /// This server's own URL as clients reach it (`http://HOST:PORT`), where what it hosts
+    /// is served: the hosted UI's logos (the `ImageUrl` of GetUICustomization).
+    pub public_base: String,
 }
 
 /// Who called, for trigger events (callerContext.awsSdkVersion).

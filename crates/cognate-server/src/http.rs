@@ -269,6 +269,7 @@ pub fn router(state: AppState) -> Router {
         .route("/{pool_id}/.well-known/openid-configuration", get(openid_configuration))
         .route("/_cognate/messages", get(messages))
         .route("/_cognate/code", get(latest_code))
+        .route("/_cognate/ui/{pool_id}/{client_id}/{version}/logo", get(ui_logo))
         .route("/_cognate/health", get(|| async { "ok" }))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
@@ -319,6 +320,7 @@ fn metric_label(method: &Method, path: &str, headers: &HeaderMap) -> &'static st
     match path {
         "/health" | "/_cognate/health" => "health",
         "/metrics" => "metrics",
+        p if p.starts_with("/_cognate/ui/") => "ui_logo",
         p if p.starts_with("/_cognate/") => "outbox",
         p if p.ends_with("/.well-known/jwks.json") => "jwks",
         p if p.ends_with("/.well-known/openid-configuration") => "openid_configuration",
@@ -673,6 +675,33 @@ async fn openid_configuration(
         doc.to_string(),
     )
         .into_response()
+}
+
+/// A hosted UI logo (the `ImageUrl` of Get/SetUICustomization): `client_id` is an app client
+/// or `ALL`, `version` the style's version, so the answer may be cached for good. Only PNG and
+/// JPEG are ever stored; the headers keep a browser from reading the bytes as anything else.
+async fn ui_logo(
+    State(state): State<Shared>,
+    Path((pool_id, client_id, version)): Path<(String, String, String)>,
+) -> Response {
+    match state.service.ui_logo(&pool_id, &client_id, &version).await {
+        Ok(Some(logo)) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, logo.content_type),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'",
+                ),
+            ],
+            logo.bytes,
+        )
+            .into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "no such logo\n").into_response(),
+        Err(e) => error_response("ui:logo", &e),
+    }
 }
 
 #[derive(Deserialize)]

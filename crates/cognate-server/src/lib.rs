@@ -542,6 +542,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
             region: opts.region.clone(),
             account: opts.account.clone(),
             issuer_base,
+            public_base: format!("http://{addr}"),
         },
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?

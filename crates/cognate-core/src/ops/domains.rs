@@ -342,9 +342,14 @@ impl Cognito {
     }
 }
 
+/// Whether the pool has a domain (a prefix domain or a custom one).
+pub(crate) fn has_domain(pool: &UserPool) -> bool {
+    pool.setting("Domain").is_some() || pool.setting("CustomDomain").is_some()
+}
+
 /// Refuses to delete a pool that still has a domain, as Cognito does.
 pub(crate) fn check_no_domain(pool: &UserPool) -> Result<()> {
-    if pool.setting("Domain").is_some() || pool.setting("CustomDomain").is_some() {
+    if has_domain(pool) {
         return Err(Error::invalid_parameter(
             "User pool cannot be deleted. It has a domain configured that should be deleted first.",
         ));

@@ -20,6 +20,7 @@ pub mod sessions;
 pub mod sign_in;
 pub mod sign_up;
 pub mod types;
+pub mod ui_customization;
 pub mod user_attributes;
 pub mod users;
 
@@ -117,6 +118,8 @@ operations! {
     "UpdateResourceServer" => update_resource_server in "resource_servers.rs",
     "DeleteResourceServer" => delete_resource_server in "resource_servers.rs",
     "ListResourceServers" => list_resource_servers in "resource_servers.rs",
+    "SetUICustomization" => set_ui_customization in "ui_customization.rs",
+    "GetUICustomization" => get_ui_customization in "ui_customization.rs",
     "CreateUserPoolClient" => create_user_pool_client in "clients/mod.rs",
     "DescribeUserPoolClient" => describe_user_pool_client in "clients/mod.rs",
     "UpdateUserPoolClient" => update_user_pool_client in "clients/mod.rs",

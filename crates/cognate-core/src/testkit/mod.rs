@@ -61,6 +61,7 @@ impl Builder {
                 region: "us-east-1".into(),
                 account: "123456789012".into(),
                 issuer_base: "http://localhost:9229".into(),
+                public_base: "http://localhost:9229".into(),
             },
         )
         .expect("building the service")

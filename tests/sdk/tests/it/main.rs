@@ -37,3 +37,4 @@ mod triggers_custom_auth;
 mod triggers_failures;
 mod triggers_messages;
 mod triggers_signup;
+mod ui_customization;

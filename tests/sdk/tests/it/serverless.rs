@@ -360,6 +360,17 @@ async fn resources_are_created_with_refs_resolved_and_keep_ids_on_restart() {
     assert_eq!(orders.name(), Some("Orders API"));
     assert_eq!(orders.scopes().len(), 1);
     assert_eq!(pool.domain(), Some("sls-resources-test"));
+    let style = sls
+        .idp
+        .get_ui_customization()
+        .user_pool_id(&main)
+        .client_id(&secret_client)
+        .send()
+        .await
+        .expect("GetUICustomization");
+    let style = style.ui_customization().expect("UICustomization");
+    assert_eq!(style.client_id(), Some(secret_client.as_str()));
+    assert_eq!(style.css(), Some(".label-customizable { font-weight: 400; }"));
     let bo_client = sls.client_id("BackofficeClient");
     let c = sls
         .idp

@@ -241,6 +241,7 @@ impl Cognito {
         let pool = self.pool(&input.user_pool_id).await?;
         let client = self.client_of(&pool.id, &input.client_id).await?;
         self.store.delete_client(&client.client_id).await?;
+        self.forget_ui_customization(&pool.id, &client.client_id).await?;
         Ok(Empty {})
     }
 
