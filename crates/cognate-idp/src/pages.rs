@@ -48,8 +48,32 @@ pub(crate) async fn accept(state: &Shared, headers: &HeaderMap, query: Option<&s
 
 /// The pool's look: UI customization for the client (or the pool), if any.
 pub(crate) async fn look(state: &Shared, req: &AuthorizeRequest) -> Look {
-    let _ = (state, req);
-    Look::default()
+    use base64::Engine;
+    match state
+        .service
+        .ui_customization_for(&req.pool.id, &req.client.client_id)
+        .await
+    {
+        Ok(Some(ui)) => Look {
+            css: ui.css,
+            // Inlined, so the page needs no request to another path (or origin) for it.
+            logo: ui.image.map(|img| {
+                format!(
+                    "data:{};base64,{}",
+                    img.content_type,
+                    base64::engine::general_purpose::STANDARD.encode(&img.bytes)
+                )
+            }),
+        },
+        Ok(None) => Look::default(),
+        Err(e) => {
+            tracing::error!(
+                detail = e.detail().unwrap_or_default(),
+                "reading the UI customization failed"
+            );
+            Look::default()
+        }
+    }
 }
 
 /// `GET /oauth2/authorize`: a browser already signed in (and not asked to sign in again) goes

@@ -767,3 +767,27 @@ async fn a_domain_host_serves_only_its_own_pool() {
     let doc = c.openid_configuration(&plain.pool_id).await;
     assert!(doc.get("authorization_endpoint").is_none());
 }
+
+#[tokio::test]
+async fn the_pages_wear_the_ui_customization_of_the_client_or_pool() {
+    use cognate_sdk_tests::aws_sdk_cognitoidentityprovider::primitives::Blob;
+    let c = Cognate::start().await;
+    let p = oauth_pool(&c, "styled").await;
+    c.idp
+        .set_ui_customization()
+        .user_pool_id(&p.pool.pool_id)
+        .css(".banner-customizable { background-color: #7b1fa2; }")
+        .image_file(Blob::new(crate::ui_customization::PNG))
+        .send()
+        .await
+        .expect("SetUICustomization");
+    let mut b = Browser::new(&c);
+    let first = b.get(&authorize_url(&p.client_id, "")).await;
+    let login = b.get(first.location.as_deref().unwrap()).await;
+    assert!(login.body.contains("background-color: #7b1fa2;"), "{}", login.body);
+    assert!(
+        login
+            .body
+            .contains(r#"class="logo-customizable" src="data:image/png;base64,"#)
+    );
+}
