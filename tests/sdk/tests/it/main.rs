@@ -19,6 +19,7 @@ mod jwt_clients;
 mod list_users;
 mod mfa;
 mod oauth;
+mod oauth_triggers;
 mod persistence;
 mod pools;
 mod protections;

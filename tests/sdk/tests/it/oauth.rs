@@ -20,9 +20,16 @@ pub struct OAuthPool {
 
 pub async fn oauth_pool(c: &Cognate, domain: &str) -> OAuthPool {
     let pool = c.create_pool(domain).await;
+    let client_id = web_client(c, &pool.pool_id, domain).await;
+    c.admin_user(&pool, "amy", "amy@example.com").await;
+    OAuthPool { pool, client_id }
+}
+
+/// Gives the pool a domain and a public client for the code and implicit flows.
+pub async fn web_client(c: &Cognate, pool_id: &str, domain: &str) -> String {
     c.idp
         .create_user_pool_domain()
-        .user_pool_id(&pool.pool_id)
+        .user_pool_id(pool_id)
         .domain(domain)
         .send()
         .await
@@ -30,7 +37,7 @@ pub async fn oauth_pool(c: &Cognate, domain: &str) -> OAuthPool {
     let out = c
         .idp
         .create_user_pool_client()
-        .user_pool_id(&pool.pool_id)
+        .user_pool_id(pool_id)
         .client_name("web")
         .allowed_o_auth_flows_user_pool_client(true)
         .allowed_o_auth_flows(OAuthFlowType::Code)
@@ -45,13 +52,44 @@ pub async fn oauth_pool(c: &Cognate, domain: &str) -> OAuthPool {
         .send()
         .await
         .expect("CreateUserPoolClient");
-    let client_id = out
-        .user_pool_client()
-        .and_then(|c| c.client_id())
-        .expect("client id")
-        .to_string();
-    c.admin_user(&pool, "amy", "amy@example.com").await;
-    OAuthPool { pool, client_id }
+    out.user_pool_client().and_then(|c| c.client_id()).expect("client id").to_string()
+}
+
+/// A client for client_credentials with the scopes of a resource server `https://api.example.com`
+/// (`read`, `write`), created here; returns (id, secret).
+pub async fn machine_client(c: &Cognate, pool_id: &str) -> (String, String) {
+    let scope = |n: &str| {
+        ResourceServerScopeType::builder()
+            .scope_name(n)
+            .scope_description(n)
+            .build()
+            .unwrap()
+    };
+    c.idp
+        .create_resource_server()
+        .user_pool_id(pool_id)
+        .identifier("https://api.example.com")
+        .name("api")
+        .scopes(scope("read"))
+        .scopes(scope("write"))
+        .send()
+        .await
+        .expect("CreateResourceServer");
+    let out = c
+        .idp
+        .create_user_pool_client()
+        .user_pool_id(pool_id)
+        .client_name("worker")
+        .generate_secret(true)
+        .allowed_o_auth_flows_user_pool_client(true)
+        .allowed_o_auth_flows(OAuthFlowType::ClientCredentials)
+        .allowed_o_auth_scopes("https://api.example.com/read")
+        .allowed_o_auth_scopes("https://api.example.com/write")
+        .send()
+        .await
+        .expect("CreateUserPoolClient");
+    let client = out.user_pool_client().unwrap();
+    (client.client_id().unwrap().to_owned(), client.client_secret().unwrap().to_owned())
 }
 
 /// A browser without JavaScript: keeps cookies, does not follow redirects.
@@ -155,7 +193,7 @@ fn form_action(body: &str) -> String {
     body[start..].split('"').next().unwrap().replace("&amp;", "&")
 }
 
-fn query_param(url: &str, name: &str) -> Option<String> {
+pub fn query_param(url: &str, name: &str) -> Option<String> {
     let query = url
         .split_once('?')
         .map(|(_, q)| q)
@@ -177,7 +215,7 @@ fn sha256(data: &[u8]) -> [u8; 32] {
     cognate_crypto::sha256(data)
 }
 
-fn authorize_url(client_id: &str, extra: &str) -> String {
+pub fn authorize_url(client_id: &str, extra: &str) -> String {
     format!(
         "/oauth2/authorize?response_type=code&client_id={client_id}&redirect_uri={}&state=st-1&scope=openid+email{extra}",
         urlencode(CALLBACK)
@@ -210,7 +248,7 @@ pub async fn sign_in_through_pages(b: &mut Browser, authorize: &str, username: &
     .await
 }
 
-async fn token(c: &Cognate, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> (u16, Value) {
+pub async fn token(c: &Cognate, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> (u16, Value) {
     let mut req = c
         .http
         .post(format!("{}/oauth2/token", c.endpoint))
@@ -608,39 +646,8 @@ async fn refresh_user_info_revoke_and_logout() {
 async fn client_credentials_gives_a_machine_token_with_resource_server_scopes() {
     let c = Cognate::start().await;
     let p = oauth_pool(&c, "machines").await;
-    let scope = |n: &str| {
-        ResourceServerScopeType::builder()
-            .scope_name(n)
-            .scope_description(n)
-            .build()
-            .unwrap()
-    };
-    c.idp
-        .create_resource_server()
-        .user_pool_id(&p.pool.pool_id)
-        .identifier("https://api.example.com")
-        .name("api")
-        .scopes(scope("read"))
-        .scopes(scope("write"))
-        .send()
-        .await
-        .expect("CreateResourceServer");
-    let out = c
-        .idp
-        .create_user_pool_client()
-        .user_pool_id(&p.pool.pool_id)
-        .client_name("worker")
-        .generate_secret(true)
-        .allowed_o_auth_flows_user_pool_client(true)
-        .allowed_o_auth_flows(OAuthFlowType::ClientCredentials)
-        .allowed_o_auth_scopes("https://api.example.com/read")
-        .allowed_o_auth_scopes("https://api.example.com/write")
-        .send()
-        .await
-        .expect("CreateUserPoolClient");
-    let client = out.user_pool_client().unwrap();
-    let (id, secret) = (client.client_id().unwrap(), client.client_secret().unwrap());
-
+    let (id, secret) = machine_client(&c, &p.pool.pool_id).await;
+    let (id, secret) = (id.as_str(), secret.as_str());
     let (status, tokens) = token(&c, &[("grant_type", "client_credentials")], Some((id, secret))).await;
     assert_eq!(status, 200, "{tokens}");
     assert!(tokens.get("id_token").is_none() && tokens.get("refresh_token").is_none());
