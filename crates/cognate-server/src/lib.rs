@@ -799,3 +799,42 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         task,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_urls_are_scheme_host_and_port_only() {
+        for (given, kept) in [
+            ("https://auth.example.com", "https://auth.example.com"),
+            ("https://Auth.Example.COM/", "https://auth.example.com"),
+            ("HTTP://localhost:8080", "http://localhost:8080"),
+            ("https://[::1]:9339/", "https://[::1]:9339"),
+            ("https://10.0.0.5", "https://10.0.0.5"),
+        ] {
+            assert_eq!(parse_public_url(given).unwrap(), kept, "{given}");
+        }
+        for bad in [
+            "auth.example.com",
+            "ftp://auth.example.com",
+            "https://auth.example.com/prefix",
+            "https://auth.example.com?x=1",
+            "https://user@auth.example.com",
+            "https://auth.example.com:0",
+            "https://auth.example.com:99999",
+            "https://auth.example.com:",
+            "https://",
+            "https://auth..example.com",
+            "https://[nope]",
+        ] {
+            let err = parse_public_url(bad).err().map(|e| e.to_string());
+            assert!(
+                err.as_deref().is_some_and(|e| e.contains("scheme://host[:port]")),
+                "{bad}: {err:?}"
+            );
+        }
+        assert_eq!(url_host("https://[::1]:9339"), "::1");
+        assert_eq!(url_host("https://auth.example.com:8443"), "auth.example.com");
+    }
+}

@@ -311,3 +311,66 @@ fn write_file(path: &Path, data: &[u8], private: bool) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cognate_core::rng::OsRandom;
+
+    const NOW: i64 = 1_780_000_000; // 2026-05-28
+
+    fn read(dir: &Path, name: &str) -> Vec<u8> {
+        std::fs::read(dir.join(name)).unwrap()
+    }
+
+    #[test]
+    fn the_ca_is_made_once_and_the_server_certificate_renewed_near_its_expiry() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("tls");
+        let first = development(&dir, &[], NOW, &OsRandom).unwrap();
+        assert_eq!(first.ca_file, dir.join(DEV_CA_FILE));
+        let (ca, leaf, key) = (read(&dir, DEV_CA_FILE), read(&dir, DEV_CERT), read(&dir, DEV_KEY));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for name in [DEV_CA_KEY, DEV_KEY] {
+                let mode = std::fs::metadata(dir.join(name)).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "{name}");
+            }
+        }
+
+        // A month later: same CA, same server certificate.
+        development(&dir, &[], NOW + 30 * DAY, &OsRandom).unwrap();
+        assert_eq!(read(&dir, DEV_CA_FILE), ca);
+        assert_eq!(read(&dir, DEV_CERT), leaf);
+
+        // Within RENEW_DAYS of the server certificate's end: a new one, from the same CA.
+        let late = NOW + (CERT_DAYS - RENEW_DAYS + 2) * DAY;
+        development(&dir, &[], late, &OsRandom).unwrap();
+        assert_eq!(read(&dir, DEV_CA_FILE), ca);
+        assert_ne!(read(&dir, DEV_CERT), leaf);
+        assert_ne!(read(&dir, DEV_KEY), key);
+        let renewed = read(&dir, DEV_CERT);
+
+        // A new name (an --allowed-host) gets a certificate that names it too.
+        development(&dir, &["cognate".to_owned(), "[::1]".to_owned()], late, &OsRandom).unwrap();
+        assert_ne!(read(&dir, DEV_CERT), renewed);
+        assert_eq!(read(&dir, DEV_CA_FILE), ca);
+    }
+
+    #[test]
+    fn a_ca_without_its_key_or_a_mismatched_key_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("tls");
+        development(&dir, &[], NOW, &OsRandom).unwrap();
+        std::fs::remove_file(dir.join(DEV_CA_KEY)).unwrap();
+        let err = development(&dir, &[], NOW, &OsRandom).err().unwrap().to_string();
+        assert!(err.contains("must hold both ca.pem and ca-key.pem"), "{err}");
+
+        // Another key in ca-key.pem cannot sign for ca.pem: the start stops with what to do.
+        std::fs::write(dir.join(DEV_CA_KEY), KeyPair::generate().unwrap().serialize_pem()).unwrap();
+        std::fs::remove_file(dir.join(DEV_CERT)).unwrap();
+        let err = development(&dir, &[], NOW, &OsRandom).err().unwrap().to_string();
+        assert!(err.contains("cannot sign a usable certificate"), "{err}");
+    }
+}
