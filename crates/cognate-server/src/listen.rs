@@ -161,9 +161,16 @@ async fn handshake(
         return Ok(None);
     }
     if first[0] != 0x16 {
-        // Read what came (one read) so that closing does not reset the answer away.
-        let mut head = [0u8; 4096];
-        let _ = stream.read(&mut head).await;
+        // Read the request's head first (up to 4 KiB; the caller's timeout bounds the wait), so
+        // that the client is not still sending when the connection closes.
+        let mut head = vec![0u8; 4096];
+        let mut len = 0;
+        while len < head.len() && !head[..len].windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut head[len..]).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => len += n,
+            }
+        }
         let _ = stream.write_all(PLAIN_HTTP_ANSWER).await;
         let _ = stream.shutdown().await;
         return Ok(None);

@@ -154,7 +154,9 @@ fn tls_dev_serves_https_to_clients_trusting_only_its_ca_and_keeps_the_ca() {
     // Plain HTTP on the HTTPS port is told what to use instead.
     let mut plain = TcpStream::connect(&server.addr).unwrap();
     plain.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(plain, "GET /health HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr).unwrap();
+    plain
+        .write_all(format!("GET /health HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr).as_bytes())
+        .unwrap();
     let mut answer = String::new();
     plain.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
@@ -393,4 +395,42 @@ fn a_public_url_with_a_path_is_refused() {
     assert!(err.contains("scheme://host[:port]"), "{err}");
     let err = start_error(&["--public-url", "ftp://auth.example.test"]);
     assert!(err.contains("http or https"), "{err}");
+}
+
+/// The limits of plain HTTP hold over TLS, and a handshake that does not finish is cut off at
+/// the request timeout.
+#[test]
+fn stalled_handshakes_are_closed_and_limits_hold_over_tls() {
+    let data = tempfile::tempdir().unwrap();
+    let server = serve_https(&[
+        "--data",
+        data.path().to_str().unwrap(),
+        "--tls-dev",
+        "--request-timeout",
+        "1",
+        "--max-header-bytes",
+        "2048",
+    ]);
+    let closed_within = |mut s: TcpStream| {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let started = std::time::Instant::now();
+        let mut buf = [0u8; 64];
+        // End of stream (or a reset) once the server gives up on the handshake.
+        let _ = s.read(&mut buf);
+        started.elapsed()
+    };
+    // Silent after connecting.
+    let silent = TcpStream::connect(&server.addr).unwrap();
+    assert!(closed_within(silent) < Duration::from_secs(5));
+    // The first byte of a handshake record, then nothing.
+    let mut stalled = TcpStream::connect(&server.addr).unwrap();
+    stalled.write_all(&[0x16, 0x03, 0x01]).unwrap();
+    assert!(closed_within(stalled) < Duration::from_secs(5));
+
+    let client = client_trusting(&std::fs::read(data.path().join("tls/ca.pem")).unwrap());
+    let big = format!("GET /health HTTP/1.1\r\nX-Padding: {}", "a".repeat(4096));
+    let (status, _) = https(&client, &server.addr, "localhost", &big, "").unwrap();
+    assert_eq!(status, 431);
+    let (status, _) = https_get(&client, &server.addr, "/health");
+    assert_eq!(status, 200);
 }
