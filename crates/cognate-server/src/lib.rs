@@ -276,7 +276,7 @@ pub fn parse_master_key(s: &str) -> anyhow::Result<[u8; 32]> {
 
 /// Checks a public URL (`--public-url`): `http://` or `https://`, a host, an optional port, and
 /// nothing more (no path, query, fragment or user). Returns it with the scheme and host in lower
-/// case and without a trailing slash.
+/// case, without the scheme's default port and without a trailing slash.
 pub fn parse_public_url(url: &str) -> anyhow::Result<String> {
     let bad = |why: &str| {
         anyhow::anyhow!("--public-url {url:?}: {why}; give scheme://host[:port], e.g. https://auth.example.com")
@@ -324,6 +324,8 @@ pub fn parse_public_url(url: &str) -> anyhow::Result<String> {
     let port = match port {
         None => String::new(),
         Some(p) => match p.parse::<u16>() {
+            // The scheme's default port is dropped, as URLs are compared without it.
+            Ok(n) if (scheme == "https" && n == 443) || (scheme == "http" && n == 80) => String::new(),
             Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => format!(":{n}"),
             _ => return Err(bad("the port must be a number from 1 to 65535")),
         },
@@ -600,6 +602,12 @@ fn load_tls(
         None => Ok(None),
         Some(TlsSource::Files { cert, key }) => Ok(Some((tls::server_config(cert, key)?, None))),
         Some(TlsSource::Development { dir }) => {
+            if opts.production {
+                tracing::warn!(
+                    "the production profile is serving a development certificate: clients trust it only if told \
+                     to; give --tls-cert and --tls-key for a server others use"
+                );
+            }
             let dir = match dir {
                 Some(d) => d.clone(),
                 None => tls::default_dev_dir(match &opts.storage {
@@ -812,6 +820,8 @@ mod tests {
             ("HTTP://localhost:8080", "http://localhost:8080"),
             ("https://[::1]:9339/", "https://[::1]:9339"),
             ("https://10.0.0.5", "https://10.0.0.5"),
+            ("https://auth.example.com:443/", "https://auth.example.com"),
+            ("http://auth.example.com:443", "http://auth.example.com:443"),
         ] {
             assert_eq!(parse_public_url(given).unwrap(), kept, "{given}");
         }

@@ -84,11 +84,13 @@ fn https(
     tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let conn = rustls::ClientConnection::new(client.clone(), ServerName::try_from(name.to_owned()).unwrap()).unwrap();
     let mut tls = rustls::StreamOwned::new(conn, tcp);
-    write!(
-        tls,
+    // One write: a server that answers early (431) must not find the client still sending.
+    let request = format!(
         "{head}\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
-    )?;
+    );
+    tls.write_all(request.as_bytes())?;
+    tls.flush()?;
     let mut raw = Vec::new();
     match tls.read_to_end(&mut raw) {
         Ok(_) => {}
@@ -433,4 +435,78 @@ fn stalled_handshakes_are_closed_and_limits_hold_over_tls() {
     assert_eq!(status, 431);
     let (status, _) = https_get(&client, &server.addr, "/health");
     assert_eq!(status, 200);
+}
+
+/// Trigger handlers Cognate runs reach it over https, trusting the development CA.
+#[test]
+fn handlers_call_back_over_https_trusting_the_dev_ca() {
+    let app = tempfile::tempdir().unwrap();
+    std::fs::write(
+        app.path().join("serverless.yml"),
+        r#"service: tls
+provider:
+  name: aws
+  runtime: nodejs20.x
+functions:
+  preSignUp:
+    handler: handler.preSignUp
+    events:
+      - cognitoUserPool:
+          pool: TlsPool
+          trigger: PreSignUp
+resources:
+  Resources:
+    WebClient:
+      Type: AWS::Cognito::UserPoolClient
+      Properties:
+        UserPoolId: !Ref CognitoUserPoolTlsPool
+"#,
+    )
+    .unwrap();
+    // The handler calls the Cognito API at the endpoint it was given, as an AWS SDK would.
+    std::fs::write(
+        app.path().join("handler.js"),
+        r#"exports.preSignUp = async (event) => {
+  const endpoint = process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER;
+  if (!endpoint.startsWith('https://')) throw new Error(`endpoint ${endpoint}`);
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'X-Amz-Target': 'AWSCognitoIdentityProviderService.ListUserPools',
+      'Content-Type': 'application/x-amz-json-1.1',
+    },
+    body: JSON.stringify({ MaxResults: 5 }),
+  }).catch((e) => { throw new Error(`fetch failed: ${e.cause ?? e}`); });
+  const pools = await res.json();
+  event.response.autoConfirmUser = pools.UserPools.length === 1;
+  return event;
+};
+"#,
+    )
+    .unwrap();
+    let data = app.path().join(".cognate");
+    let server = serve_https(&[
+        "--config",
+        app.path().join("serverless.yml").to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--tls-dev",
+    ]);
+    let client = client_trusting(&std::fs::read(data.join("tls/ca.pem")).unwrap());
+    let (_, pools) = https_call(&client, &server.addr, "ListUserPools", &json!({"MaxResults": 5}));
+    let pool_id = pools["UserPools"][0]["Id"].as_str().unwrap().to_owned();
+    let (_, clients) = https_call(
+        &client,
+        &server.addr,
+        "ListUserPoolClients",
+        &json!({"UserPoolId": pool_id}),
+    );
+    let client_id = clients["UserPoolClients"][0]["ClientId"].as_str().unwrap().to_owned();
+    let (_, out) = https_call(
+        &client,
+        &server.addr,
+        "SignUp",
+        &json!({"ClientId": client_id, "Username": "hal", "Password": "Passw0rd!x"}),
+    );
+    assert_eq!(out["UserConfirmed"], true, "{out}");
 }
