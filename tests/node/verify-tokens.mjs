@@ -1,6 +1,6 @@
 // Verifies Cognate's tokens with AWS's own verifier library, aws-jwt-verify, the way an API
 // behind Cognito does: RS256 against the pool's JWKS, issuer, audience / client_id, token_use.
-// Usage: node verify-tokens.mjs ISSUER CLIENT_ID ID_TOKEN ACCESS_TOKEN
+// Usage: node verify-tokens.mjs ISSUER CLIENT_ID ID_TOKEN ACCESS_TOKEN (ISSUER http:// or https://)
 import { JwtRsaVerifier } from 'aws-jwt-verify';
 
 const [issuer, clientId, idToken, accessToken] = process.argv.slice(2);
@@ -24,11 +24,14 @@ const accessVerifier = JwtRsaVerifier.create({
   },
 });
 
-// aws-jwt-verify fetches JWKS over https only; with Cognate on plain http the application hands
-// it the pool's JWKS (fetched from the same jwks_uri) through cacheJwks.
-const jwks = await (await fetch(jwksUri)).json();
-idVerifier.cacheJwks(jwks);
-accessVerifier.cacheJwks(jwks);
+// aws-jwt-verify fetches JWKS over https only. With Cognate on https (--tls-dev, its CA trusted
+// through NODE_EXTRA_CA_CERTS) it fetches them itself, unchanged; on plain http the application
+// hands it the pool's JWKS (fetched from the same jwks_uri) through cacheJwks.
+if (!jwksUri.startsWith('https://')) {
+  const jwks = await (await fetch(jwksUri)).json();
+  idVerifier.cacheJwks(jwks);
+  accessVerifier.cacheJwks(jwks);
+}
 
 const id = await idVerifier.verify(idToken);
 const access = await accessVerifier.verify(accessToken);

@@ -150,8 +150,17 @@ pub struct AppState {
     pub kms: Arc<cognate_kms::Kms>,
     /// Whether `GET /_cognate/messages` is served (development profile only).
     pub outbox: bool,
-    /// This server's own URL (`http://ADDR`): where the JWKS is served, whatever the issuer.
+    /// This server's own URL (`http://ADDR`, `https://` with TLS): where the JWKS is served,
+    /// whatever the issuer.
     pub local_base: String,
+    /// The base URL clients use, without a trailing slash: the public URL (`--public-url`) when
+    /// one was given, else `http(s)://HOST:PORT` of the listener (https with TLS).
+    #[allow(dead_code)] // for discovery and the hosted pages (issue 12), being written beside this
+    pub public_base: String,
+    /// Whether clients reach this server over HTTPS: it serves TLS, or the public URL is https
+    /// (TLS ends at a proxy). Pages set `Secure` on their cookies then.
+    #[allow(dead_code)] // for the hosted pages' cookies (issue 12), being written beside this
+    pub tls: bool,
     /// Production profile: signed operations need a valid SigV4 signature by one of these keys.
     /// `None` (development profile): any credentials, or none, are accepted.
     pub auth: Option<Auth>,

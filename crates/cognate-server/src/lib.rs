@@ -12,6 +12,7 @@ mod listen;
 mod metered_store;
 mod metrics;
 mod sigv4;
+mod tls;
 
 use anyhow::Context;
 use cognate_core::clock::{Clock, SystemClock};
@@ -33,6 +34,7 @@ pub use declare::{Declarations, PoolDeclaration};
 pub use functions::function_name;
 pub use listen::Limits;
 use std::collections::BTreeMap;
+pub use tls::{DEV_CA_FILE, TlsSource};
 
 /// Where Cognate keeps its data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,8 +61,15 @@ pub struct ServeOptions {
     pub stage: String,
     /// Injected time (tests move it); the wall clock when `None`.
     pub clock: Option<Arc<dyn Clock>>,
-    /// Issuer base of tokens; `http://HOST:PORT` when `None`.
+    /// Issuer base of tokens (`--aws-issuer`); the public URL, else `http(s)://HOST:PORT`, when
+    /// `None`.
     pub issuer_base: Option<String>,
+    /// The URL clients reach this server at when it runs behind a proxy or load balancer,
+    /// `scheme://host[:port]` (see [`parse_public_url`]): the issuer base of tokens unless
+    /// `issuer_base` is given, and the base of the URLs pages and discovery give out.
+    pub public_url: Option<String>,
+    /// Serve HTTPS (on the one port) with this certificate.
+    pub tls: Option<TlsSource>,
     /// argon2id parameters for new password hashes.
     pub hash_params: HashParams,
     /// Password hashing and key generation; dedicated hashing threads with `hash_params` when
@@ -111,6 +120,8 @@ impl Default for ServeOptions {
             stage: "dev".into(),
             clock: None,
             issuer_base: None,
+            public_url: None,
+            tls: None,
             hash_params: HashParams::default(),
             compute: None,
             triggers: None,
@@ -139,6 +150,9 @@ impl std::fmt::Debug for ServeOptions {
             .field("account", &self.account)
             .field("config", &self.config)
             .field("stage", &self.stage)
+            .field("issuer_base", &self.issuer_base)
+            .field("public_url", &self.public_url)
+            .field("tls", &self.tls)
             .field("production", &self.production)
             .field("access_keys", &self.access_keys)
             .field("limits", &self.limits)
@@ -150,6 +164,10 @@ impl std::fmt::Debug for ServeOptions {
 /// A server that is accepting requests.
 pub struct RunningServer {
     addr: SocketAddr,
+    /// Whether the listener speaks TLS.
+    tls: bool,
+    public_base: String,
+    dev_ca: Option<PathBuf>,
     service: Arc<Cognito>,
     host: Option<FunctionHost>,
     pool_ids: BTreeMap<String, String>,
@@ -164,9 +182,24 @@ impl RunningServer {
         self.addr
     }
 
-    /// `http://HOST:PORT`, the endpoint clients use.
+    /// `http://HOST:PORT` (`https://` with TLS): the listener's own endpoint.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", if self.tls { "https" } else { "http" }, self.addr)
+    }
+
+    /// The base URL clients use: the public URL when one was given, else [`Self::endpoint`].
+    pub fn public_base(&self) -> &str {
+        &self.public_base
+    }
+
+    /// Whether the listener serves HTTPS.
+    pub fn tls(&self) -> bool {
+        self.tls
+    }
+
+    /// The development CA's certificate (the file users trust) when serving with one.
+    pub fn dev_ca(&self) -> Option<&std::path::Path> {
+        self.dev_ca.as_deref()
     }
 
     pub fn service(&self) -> &Arc<Cognito> {
@@ -239,6 +272,74 @@ pub fn parse_master_key(s: &str) -> anyhow::Result<[u8; 32]> {
         *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16)?;
     }
     Ok(out)
+}
+
+/// Checks a public URL (`--public-url`): `http://` or `https://`, a host, an optional port, and
+/// nothing more (no path, query, fragment or user). Returns it with the scheme and host in lower
+/// case, without the scheme's default port and without a trailing slash.
+pub fn parse_public_url(url: &str) -> anyhow::Result<String> {
+    let bad = |why: &str| {
+        anyhow::anyhow!("--public-url {url:?}: {why}; give scheme://host[:port], e.g. https://auth.example.com")
+    };
+    let (scheme, rest) = url.trim().split_once("://").ok_or_else(|| bad("no scheme"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return Err(bad("the scheme must be http or https"));
+    }
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.contains(['/', '?', '#']) {
+        return Err(bad("a path, query or fragment is not supported"));
+    }
+    if authority.contains('@') {
+        return Err(bad("user information is not allowed"));
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (ip, after) = v6.split_once(']').ok_or_else(|| bad("unclosed [ in the host"))?;
+        ip.parse::<std::net::Ipv6Addr>()
+            .map_err(|_| bad("the bracketed host is not an IPv6 address"))?;
+        let port = match after {
+            "" => None,
+            p => Some(
+                p.strip_prefix(':')
+                    .ok_or_else(|| bad("unexpected text after the host"))?,
+            ),
+        };
+        (format!("[{ip}]"), port)
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h.to_owned(), Some(p)),
+            None => (authority.to_owned(), None),
+        }
+    };
+    let valid_name = |h: &str| {
+        !h.is_empty()
+            && h.len() <= 253
+            && h.split('.').all(|label| {
+                !label.is_empty() && label.len() <= 63 && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
+    };
+    if !host.starts_with('[') && !valid_name(&host) {
+        return Err(bad("the host is not a valid name"));
+    }
+    let port = match port {
+        None => String::new(),
+        Some(p) => match p.parse::<u16>() {
+            // The scheme's default port is dropped, as URLs are compared without it.
+            Ok(n) if (scheme == "https" && n == 443) || (scheme == "http" && n == 80) => String::new(),
+            Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => format!(":{n}"),
+            _ => return Err(bad("the port must be a number from 1 to 65535")),
+        },
+    };
+    Ok(format!("{scheme}://{}{port}", host.to_ascii_lowercase()))
+}
+
+/// The host of a URL `parse_public_url` accepted (brackets of an IPv6 address removed).
+fn url_host(url: &str) -> String {
+    let authority = url.split_once("://").map_or(url, |(_, a)| a);
+    match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default().to_owned(),
+        None => authority.split(':').next().unwrap_or_default().to_owned(),
+    }
 }
 
 /// The master key that seals secrets at rest: the `configured` one when given, else a
@@ -419,18 +520,19 @@ fn declarations(opts: &ServeOptions) -> anyhow::Result<Declarations> {
 }
 
 /// How triggers run: the options' invoker, none, or a function host (started here, returned
-/// too) whose handlers reach this server at `addr`, signing with `own_key` when given.
+/// too) whose handlers reach this server at `endpoint` (with `extra_env`, e.g. the development
+/// CA to trust), signing with `own_key` when given.
 fn trigger_invoker(
     opts: &ServeOptions,
     decls: &Declarations,
-    addr: SocketAddr,
+    endpoint: String,
+    extra_env: Vec<(String, String)>,
     own_key: Option<&access_keys::AccessKey>,
 ) -> anyhow::Result<(Arc<dyn TriggerInvoker>, Option<FunctionHost>)> {
     Ok(match (&opts.triggers, decls.functions.is_empty()) {
         (Some(t), _) => (t.clone(), None),
         (None, true) => (Arc::new(NoFunctions), None),
         (None, false) => {
-            let endpoint = format!("http://{addr}");
             let mut env = BTreeMap::from([
                 (
                     "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER".to_owned(),
@@ -438,6 +540,7 @@ fn trigger_invoker(
                 ),
                 ("AWS_ENDPOINT_URL_KMS".to_owned(), endpoint),
             ]);
+            env.extend(extra_env);
             // Handlers call Cognate with the credentials Lambda gives them: in the production
             // profile, a key of this process's own that signed operations accept.
             if let Some(own) = own_key {
@@ -488,21 +591,101 @@ async fn start_kms(
     Ok(kms)
 }
 
+/// The server's TLS configuration, and the development CA's file when it is one.
+fn load_tls(
+    opts: &ServeOptions,
+    public_url: Option<&str>,
+    now_secs: i64,
+    random: &dyn Random,
+) -> anyhow::Result<Option<(Arc<rustls::ServerConfig>, Option<PathBuf>)>> {
+    match &opts.tls {
+        None => Ok(None),
+        Some(TlsSource::Files { cert, key }) => Ok(Some((tls::server_config(cert, key)?, None))),
+        Some(TlsSource::Development { dir }) => {
+            if opts.production {
+                tracing::warn!(
+                    "the production profile is serving a development certificate: clients trust it only if told \
+                     to; give --tls-cert and --tls-key for a server others use"
+                );
+            }
+            let dir = match dir {
+                Some(d) => d.clone(),
+                None => tls::default_dev_dir(match &opts.storage {
+                    Storage::Data(d) => Some(d.as_path()),
+                    Storage::Memory | Storage::Database(_) => None,
+                })?,
+            };
+            // Besides this machine's names: those clients are told to use.
+            let mut names = opts.allowed_hosts.clone();
+            names.extend(public_url.map(url_host));
+            if !opts
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_unspecified())
+            {
+                names.push(opts.host.clone());
+            }
+            let dev = tls::development(&dir, &names, now_secs, random)?;
+            Ok(Some((dev.config, Some(dev.ca_file))))
+        }
+    }
+}
+
+/// An address this machine can connect to for `addr`: loopback for an unspecified one.
+fn connectable(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => (std::net::Ipv4Addr::LOCALHOST, addr.port()).into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => (std::net::Ipv6Addr::LOCALHOST, addr.port()).into(),
+        _ => addr,
+    }
+}
+
 /// Opens the storage, binds the port and starts serving.
 pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
     // The configuration is read first: a bad one stops the start before any data is touched.
+    let public_url = opts.public_url.as_deref().map(parse_public_url).transpose()?;
     let decls = declarations(&opts)?;
     let random: Arc<dyn Random> = Arc::new(OsRandom);
     let access_keys = check_profile(&opts, random.as_ref())?;
     let (store, key) = open_store(&opts.storage, opts.master_key, random.as_ref()).await?;
+    let clock: Arc<dyn Clock> = opts.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
+    let tls = load_tls(&opts, public_url.as_deref(), clock.now_secs(), random.as_ref())?;
+    let (tls, dev_ca) = match tls {
+        Some((config, ca)) => (Some(config), ca),
+        None => (None, None),
+    };
     let listener = tokio::net::TcpListener::bind((opts.host.as_str(), opts.port))
         .await
         .with_context(|| format!("binding {}:{}", opts.host, opts.port))?;
     let addr = listener.local_addr()?;
-    let issuer_base = opts.issuer_base.clone().unwrap_or_else(|| format!("http://{addr}"));
-    let clock: Arc<dyn Clock> = opts.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let local_base = format!("{scheme}://{addr}");
+    let public_base = public_url.clone().unwrap_or_else(|| local_base.clone());
+    let issuer_base = opts
+        .issuer_base
+        .clone()
+        .or_else(|| public_url.clone())
+        .unwrap_or_else(|| local_base.clone());
     let clock_for_auth = clock.clone();
-    let (triggers, mut host) = trigger_invoker(&opts, &decls, addr, access_keys.as_ref().map(|(_, own)| own))?;
+    // Handlers reach this server directly, over TLS when it serves TLS, trusting the development
+    // CA when it is one (Node adds it to its roots; botocore's AWS_CA_BUNDLE replaces them).
+    let function_env = dev_ca
+        .iter()
+        .flat_map(|ca| {
+            let ca = ca.display().to_string();
+            [
+                ("NODE_EXTRA_CA_CERTS".to_owned(), ca.clone()),
+                ("AWS_CA_BUNDLE".to_owned(), ca),
+            ]
+        })
+        .collect();
+    let (triggers, mut host) = trigger_invoker(
+        &opts,
+        &decls,
+        format!("{scheme}://{}", connectable(addr)),
+        function_env,
+        access_keys.as_ref().map(|(_, own)| own),
+    )?;
     let builtin_compute = opts
         .compute
         .is_none()
@@ -593,7 +776,9 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         service: service.clone(),
         kms,
         outbox: !opts.production,
-        local_base: format!("http://{addr}"),
+        local_base,
+        public_base: public_base.clone(),
+        tls: tls.is_some() || public_base.starts_with("https://"),
         auth: access_keys.map(|(keys, own)| http::Auth {
             keys: Arc::new(keys.with_key(own)),
             region: opts.region.clone(),
@@ -607,9 +792,13 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         hosts: http::HostPolicy::new(addr.ip().is_loopback(), &opts.allowed_hosts),
     });
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(listen::serve(listener, app, opts.limits, stopped));
+    let serving_tls = tls.is_some();
+    let task = tokio::spawn(listen::serve(listener, app, opts.limits, tls, stopped));
     Ok(RunningServer {
         addr,
+        tls: serving_tls,
+        public_base,
+        dev_ca,
         service,
         host,
         pool_ids,
@@ -618,4 +807,45 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         stop: Some(stop),
         task,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_urls_are_scheme_host_and_port_only() {
+        for (given, kept) in [
+            ("https://auth.example.com", "https://auth.example.com"),
+            ("https://Auth.Example.COM/", "https://auth.example.com"),
+            ("HTTP://localhost:8080", "http://localhost:8080"),
+            ("https://[::1]:9339/", "https://[::1]:9339"),
+            ("https://10.0.0.5", "https://10.0.0.5"),
+            ("https://auth.example.com:443/", "https://auth.example.com"),
+            ("http://auth.example.com:443", "http://auth.example.com:443"),
+        ] {
+            assert_eq!(parse_public_url(given).unwrap(), kept, "{given}");
+        }
+        for bad in [
+            "auth.example.com",
+            "ftp://auth.example.com",
+            "https://auth.example.com/prefix",
+            "https://auth.example.com?x=1",
+            "https://user@auth.example.com",
+            "https://auth.example.com:0",
+            "https://auth.example.com:99999",
+            "https://auth.example.com:",
+            "https://",
+            "https://auth..example.com",
+            "https://[nope]",
+        ] {
+            let err = parse_public_url(bad).err().map(|e| e.to_string());
+            assert!(
+                err.as_deref().is_some_and(|e| e.contains("scheme://host[:port]")),
+                "{bad}: {err:?}"
+            );
+        }
+        assert_eq!(url_host("https://[::1]:9339"), "::1");
+        assert_eq!(url_host("https://auth.example.com:8443"), "auth.example.com");
+    }
 }

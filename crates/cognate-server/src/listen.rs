@@ -1,12 +1,14 @@
 //! The accept loop: HTTP/1.1 connections with bounded headers, a deadline for a request's head
 //! to arrive (which also closes idle keep-alive connections), a cap on open connections, and a
-//! graceful stop that lets requests in flight finish.
+//! graceful stop that lets requests in flight finish. With TLS the same holds, and the
+//! handshake too must end within the request timeout.
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinSet;
 
@@ -42,8 +44,16 @@ fn max_buf_size(limits: &Limits) -> usize {
 
 /// Serves `app` on `listener` until `stop` fires, then stops accepting, asks every connection
 /// to close once its request in flight is answered, and waits for them (at most one
-/// `request_timeout`, after which the remaining ones are dropped).
-pub async fn serve(listener: TcpListener, app: Router, limits: Limits, stop: oneshot::Receiver<()>) {
+/// `request_timeout`, after which the remaining ones are dropped). With `tls`, every connection
+/// is HTTPS.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    stop: oneshot::Receiver<()>,
+) {
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.request_timeout)
@@ -76,21 +86,25 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, stop: one
         };
         while connections.try_join_next().is_some() {}
         let _ = stream.set_nodelay(true);
-        let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let http = http.clone();
+        let app = app.clone();
+        let acceptor = acceptor.clone();
         let mut closing = closing_rx.clone();
         connections.spawn(async move {
             let _permit = permit;
-            tokio::pin!(conn);
-            tokio::select! {
-                r = conn.as_mut() => {
-                    if let Err(e) = r {
-                        tracing::debug!(error = %e, "connection ended");
-                    }
-                }
-                _ = closing.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
-                }
+            let Some(acceptor) = acceptor else {
+                return drive(&http, stream, app, closing).await;
+            };
+            // A stop during the handshake drops the connection: no request is in flight yet.
+            let handshake = tokio::select! {
+                r = tokio::time::timeout(limits.request_timeout, handshake(&acceptor, stream)) => r,
+                _ = closing.changed() => return,
+            };
+            match handshake {
+                Ok(Ok(Some(tls))) => drive(&http, tls, app, closing).await,
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!("TLS handshake timed out"),
             }
         });
     }
@@ -107,4 +121,59 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, stop: one
         );
         connections.shutdown().await;
     }
+}
+
+/// Serves HTTP/1.1 on one connection until it ends, or until `closing` asks it to finish the
+/// request in flight and close.
+async fn drive<I>(http: &hyper::server::conn::http1::Builder, io: I, app: Router, mut closing: watch::Receiver<bool>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let conn = http.serve_connection(TokioIo::new(io), TowerToHyperService::new(app));
+    tokio::pin!(conn);
+    tokio::select! {
+        r = conn.as_mut() => {
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        }
+        _ = closing.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+/// What a plain HTTP request on the HTTPS port is told, before the connection closes.
+const PLAIN_HTTP_ANSWER: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n\
+Content-Length: 55\r\nConnection: close\r\n\r\n\
+This port speaks HTTPS: use https:// to reach Cognate.\n";
+
+/// The TLS handshake of a new connection. A client speaking plain HTTP (its first byte is not a
+/// TLS handshake record's) is answered 400 in plain text and gets `None`, as does one that
+/// closes before sending anything.
+async fn handshake(
+    acceptor: &tokio_rustls::TlsAcceptor,
+    mut stream: TcpStream,
+) -> std::io::Result<Option<tokio_rustls::server::TlsStream<TcpStream>>> {
+    let mut first = [0u8; 1];
+    if stream.peek(&mut first).await? == 0 {
+        return Ok(None);
+    }
+    if first[0] != 0x16 {
+        // Read the request's head first (up to 4 KiB; the caller's timeout bounds the wait), so
+        // that the client is not still sending when the connection closes.
+        let mut head = vec![0u8; 4096];
+        let mut len = 0;
+        while len < head.len() && !head[..len].windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut head[len..]).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => len += n,
+            }
+        }
+        let _ = stream.write_all(PLAIN_HTTP_ANSWER).await;
+        let _ = stream.shutdown().await;
+        return Ok(None);
+    }
+    acceptor.accept(stream).await.map(Some)
 }

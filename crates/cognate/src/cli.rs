@@ -136,6 +136,29 @@ struct ServeArgs {
     /// instead of this server's URL.
     #[arg(long)]
     aws_issuer: bool,
+    /// The URL clients reach Cognate at behind a proxy or load balancer, scheme://host[:port]
+    /// (e.g. https://auth.example.com): tokens' issuer becomes URL/POOL_ID (unless
+    /// --aws-issuer), and discovery and pages point there.
+    #[arg(long, env = "COGNATE_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM, the server's certificate first); needs
+    /// --tls-key.
+    #[arg(
+        long,
+        env = "COGNATE_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key",
+        conflicts_with = "tls_dev"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "COGNATE_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a development certificate: a certificate authority made once and kept in
+    /// DATA/tls (with --memory or --database: $XDG_DATA_HOME/cognate/tls, else
+    /// ~/.local/share/cognate/tls); trust its ca.pem in your clients (see README: HTTPS).
+    #[arg(long)]
+    tls_dev: bool,
     /// `development` records email and SMS in the outbox (GET /_cognate/messages);
     /// `production` delivers them (SMTP, SMS webhook).
     #[arg(long, default_value = "development", value_parser = ["development", "production"])]
@@ -296,8 +319,15 @@ async fn serve(args: ServeArgs) -> ExitCode {
         },
         Err(_) => None,
     };
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some(cognate_server::TlsSource::Files { cert, key }),
+        _ if args.tls_dev => Some(cognate_server::TlsSource::Development { dir: None }),
+        _ => None,
+    };
     let opts = ServeOptions {
         master_key,
+        public_url: args.public_url,
+        tls,
         limits,
         metrics: args.metrics.then_some(true),
         quotas,
@@ -326,8 +356,17 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("listening on {}", server.endpoint());
-    let _ = std::io::stdout().flush();
+    // Written whole, errors ignored: whoever reads the first line may close the pipe after it.
+    let mut banner = format!("listening on {}\n", server.endpoint());
+    if let Some(ca) = server.dev_ca() {
+        banner.push_str(&format!(
+            "development CA: {0} (trust it: NODE_EXTRA_CA_CERTS={0}, curl --cacert {0}; see README, HTTPS)\n",
+            ca.display()
+        ));
+    }
+    let mut out = std::io::stdout();
+    let _ = out.write_all(banner.as_bytes());
+    let _ = out.flush();
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]

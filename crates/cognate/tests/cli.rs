@@ -1,5 +1,6 @@
 //! The `cognate` binary as users run it: `serve` (readiness line, durability across a
-//! SIGKILL, config paths), `validate` and `package`, the README's quick starts, and Terraform.
+//! SIGKILL, config paths, HTTPS), `validate` and `package`, the README's quick starts, and
+//! Terraform.
 
 // Test code: a failed unwrap is the test's report, and clients sign with the real time.
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
@@ -17,6 +18,8 @@ mod production;
 mod quickstart;
 #[path = "cli/terraform.rs"]
 mod terraform;
+#[path = "cli/tls.rs"]
+mod tls;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -1,6 +1,7 @@
 //! The README's quick starts, run exactly as written: the shell blocks marked
 //! `<!-- quickstart: NAME -->` and the files marked `<!-- quickstart-file: NAME -->`. The only
-//! change is the port: the blocks say 9339, the test listens wherever it can.
+//! change is the port: the blocks say 9339 (on 127.0.0.1 or localhost), the test listens wherever
+//! it can.
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -69,7 +70,9 @@ fn path_with_tools() -> String {
 
 /// Runs a block with bash as a user would paste it, but stopping at the first failure.
 fn run_block(block: &str, port: u16, home: &Path) -> Output {
-    let script = block.replace("127.0.0.1:9339", &format!("127.0.0.1:{port}"));
+    let script = block
+        .replace("127.0.0.1:9339", &format!("127.0.0.1:{port}"))
+        .replace("localhost:9339", &format!("localhost:{port}"));
     let mut cmd = Command::new("bash");
     cmd.args(["-euo", "pipefail", "-c", &script])
         .current_dir(home)
@@ -179,4 +182,33 @@ fn serverless_quick_start_runs_as_written_from_the_app_folder() {
         "the PreSignUp handler verified the email"
     );
     assert!(app.path().join(".cognate").is_dir(), "data is kept in the app's folder");
+}
+
+#[test]
+fn https_quick_start_runs_as_written() {
+    let readme = readme();
+    let app = tempfile::tempdir().unwrap();
+    let serve = readme.commands["https-serve"].trim();
+    assert_eq!(serve.lines().count(), 1, "one command starts the server: {serve:?}");
+    let mut server = Command::new("bash")
+        .args(["-c", &format!("exec {serve}")])
+        .current_dir(app.path())
+        .env("PATH", path_with_tools())
+        .env("COGNATE_PORT", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the serve command starts");
+    let port = wait_ready(&mut server);
+    let _server = Stop(server);
+    assert!(
+        app.path().join(".cognate/tls/ca.pem").is_file(),
+        "the development CA is in the data folder"
+    );
+
+    // The AWS CLI (AWS_CA_BUNDLE) and curl (--cacert) reach it over https, trusting the CA.
+    let out = run_block(&readme.commands["https-try"], port, app.path());
+    let stdout = assert_ran(&out, "the HTTPS quick start");
+    let jwks = last_json(&stdout);
+    assert_eq!(jwks["keys"][0]["kty"], "RSA", "{jwks}");
 }
