@@ -155,11 +155,9 @@ pub struct AppState {
     pub local_base: String,
     /// The base URL clients use, without a trailing slash: the public URL (`--public-url`) when
     /// one was given, else `http(s)://HOST:PORT` of the listener (https with TLS).
-    #[allow(dead_code)] // for discovery and the hosted pages (issue 12), being written beside this
     pub public_base: String,
     /// Whether clients reach this server over HTTPS: it serves TLS, or the public URL is https
     /// (TLS ends at a proxy). Pages set `Secure` on their cookies then.
-    #[allow(dead_code)] // for the hosted pages' cookies (issue 12), being written beside this
     pub tls: bool,
     /// Production profile: signed operations need a valid SigV4 signature by one of these keys.
     /// `None` (development profile): any credentials, or none, are accepted.
@@ -270,7 +268,7 @@ pub fn router(state: AppState) -> Router {
     let state = Arc::new(state);
     let idp = cognate_idp::router(cognate_idp::IdpState {
         service: state.service.clone(),
-        secure_cookies: false,
+        secure_cookies: state.tls,
     });
     Router::new()
         .route("/", post(api))
@@ -647,13 +645,23 @@ async fn openid_configuration(
         return not_found(&pool_id);
     }
     let issuer = service.issuer(&pool_id);
-    // The keys are served here even when tokens carry AWS's issuer (`--aws-issuer`): point at
-    // this server as the client reached it.
-    let base = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && !h.contains(['/', ' ', '"']))
-        .map_or_else(|| state.local_base.clone(), |host| format!("http://{host}"));
+    // With a public URL every advertised address derives from it (several nodes behind one
+    // name advertise the same); otherwise they point at this server as the client reached it,
+    // which is also where the keys are when tokens carry AWS's issuer (`--aws-issuer`).
+    let base = if state.public_base != state.local_base {
+        state.public_base.clone()
+    } else {
+        let scheme = if state.local_base.starts_with("https://") {
+            "https"
+        } else {
+            "http"
+        };
+        headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| !h.is_empty() && !h.contains(['/', ' ', '"']))
+            .map_or_else(|| state.local_base.clone(), |host| format!("{scheme}://{host}"))
+    };
     let mut doc = json!({
         "issuer": issuer,
         "jwks_uri": format!("{base}/{pool_id}/.well-known/jwks.json"),

@@ -725,7 +725,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
             region: opts.region.clone(),
             account: opts.account.clone(),
             issuer_base,
-            public_base: format!("http://{addr}"),
+            public_base: public_base.clone(),
         },
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?

@@ -52,7 +52,10 @@ pub async fn web_client(c: &Cognate, pool_id: &str, domain: &str) -> String {
         .send()
         .await
         .expect("CreateUserPoolClient");
-    out.user_pool_client().and_then(|c| c.client_id()).expect("client id").to_string()
+    out.user_pool_client()
+        .and_then(|c| c.client_id())
+        .expect("client id")
+        .to_string()
 }
 
 /// A client for client_credentials with the scopes of a resource server `https://api.example.com`
@@ -89,7 +92,10 @@ pub async fn machine_client(c: &Cognate, pool_id: &str) -> (String, String) {
         .await
         .expect("CreateUserPoolClient");
     let client = out.user_pool_client().unwrap();
-    (client.client_id().unwrap().to_owned(), client.client_secret().unwrap().to_owned())
+    (
+        client.client_id().unwrap().to_owned(),
+        client.client_secret().unwrap().to_owned(),
+    )
 }
 
 /// A browser without JavaScript: keeps cookies, does not follow redirects.

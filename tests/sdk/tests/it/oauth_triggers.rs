@@ -5,7 +5,9 @@ use cognate_sdk_tests::triggers::*;
 use cognate_sdk_tests::*;
 use serde_json::json;
 
-use crate::oauth::{Browser, CALLBACK, authorize_url, machine_client, query_param, sign_in_through_pages, token, web_client};
+use crate::oauth::{
+    Browser, CALLBACK, authorize_url, machine_client, query_param, sign_in_through_pages, token, web_client,
+};
 
 const FIXTURE: &str = "triggers";
 
@@ -52,7 +54,12 @@ async fn hosted_sign_in_runs_the_authentication_triggers_and_hosted_auth_token_g
 
     // A V1 PreTokenGeneration trigger is not invoked for client credentials.
     t.clear();
-    let (status, _) = token(&t.c, &[("grant_type", "client_credentials")], Some((&machine_id, &machine_secret))).await;
+    let (status, _) = token(
+        &t.c,
+        &[("grant_type", "client_credentials")],
+        Some((&machine_id, &machine_secret)),
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(t.sources().is_empty(), "{:?}", t.sources());
     t.shutdown().await;
@@ -103,7 +110,9 @@ async fn a_v3_trigger_sees_and_edits_client_credentials_tokens() {
         json!(["https://api.example.com/read", "https://api.example.com/write"])
     );
     assert_eq!(ev["request"]["clientMetadata"], json!({"env": "dev"}));
-    let access = t.c.verify_jwt(&t.pool.pool_id, tokens["access_token"].as_str().unwrap()).await;
+    let access =
+        t.c.verify_jwt(&t.pool.pool_id, tokens["access_token"].as_str().unwrap())
+            .await;
     assert_eq!(access.claims["tenant"], "acme");
     assert_eq!(access.claims["scope"], "https://api.example.com/read");
     assert_eq!(access.claims["sub"], id.as_str());
