@@ -15,6 +15,7 @@ mod domains;
 mod errors;
 mod groups;
 mod harness;
+mod hosted_ui;
 mod jwt_clients;
 mod list_users;
 mod mfa;
