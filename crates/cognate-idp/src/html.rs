@@ -50,6 +50,8 @@ h1{font-size:20px;margin:0 0 16px}
 /// How a page looks: the pool's UI customization (CSS and logo), if any.
 #[derive(Debug, Clone, Default)]
 pub struct Look {
+    /// The banner's text when there is no logo (the pool's name).
+    pub title: Option<String>,
     pub css: Option<String>,
     /// A `data:` URL of the logo.
     pub logo: Option<String>,
@@ -59,7 +61,7 @@ pub struct Look {
 pub fn page(title: &str, look: &Look, body: &str) -> String {
     let banner = match &look.logo {
         Some(src) => format!(r#"<img class="logo-customizable" src="{}" alt="Logo">"#, esc(src)),
-        None => "Sign in".to_owned(),
+        None => esc(look.title.as_deref().unwrap_or("Sign in")),
     };
     // Customer CSS is placed in a style element: `</` is neutralised so it cannot close it.
     let custom = look
@@ -70,7 +72,7 @@ pub fn page(title: &str, look: &Look, body: &str) -> String {
     format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{title}</title><style>{BASE_CSS}</style>{custom}</head>
+<title>{title}</title><link rel="icon" href="data:,"><style>{BASE_CSS}</style>{custom}</head>
 <body><div class="background-customizable"><div class="modal-content">
 <div class="banner-customizable">{banner}</div>
 <div class="modal-body">{body}</div>
@@ -139,6 +141,17 @@ pub fn link(href: &str, text: &str) -> String {
     )
 }
 
+/// A second submit button of the same form, posting it to another action (`formaction`), so
+/// it sends what the user typed in the form's fields.
+pub fn secondary_submit(action: &str, name: &str, label: &str) -> String {
+    format!(
+        r#"<input class="secondaryButton" type="submit" formaction="{}" name="{}" value="{}">"#,
+        esc(action),
+        esc(name),
+        esc(label)
+    )
+}
+
 pub fn links(items: &[String]) -> String {
     format!(r#"<div class="links">{}</div>"#, items.join(""))
 }
@@ -159,7 +172,7 @@ mod tests {
     fn custom_css_cannot_close_its_style_element() {
         let look = Look {
             css: Some(".a{}</style><script>alert(1)</script>".into()),
-            logo: None,
+            ..Look::default()
         };
         let html = page("t", &look, "");
         assert!(!html.contains("</style><script>"));

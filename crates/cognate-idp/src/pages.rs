@@ -49,30 +49,32 @@ pub(crate) async fn accept(state: &Shared, headers: &HeaderMap, query: Option<&s
 /// The pool's look: UI customization for the client (or the pool), if any.
 pub(crate) async fn look(state: &Shared, req: &AuthorizeRequest) -> Look {
     use base64::Engine;
-    match state
+    let ui = match state
         .service
         .ui_customization_for(&req.pool.id, &req.client.client_id)
         .await
     {
-        Ok(Some(ui)) => Look {
-            css: ui.css,
-            // Inlined, so the page needs no request to another path (or origin) for it.
-            logo: ui.image.map(|img| {
-                format!(
-                    "data:{};base64,{}",
-                    img.content_type,
-                    base64::engine::general_purpose::STANDARD.encode(&img.bytes)
-                )
-            }),
-        },
-        Ok(None) => Look::default(),
+        Ok(ui) => ui,
         Err(e) => {
             tracing::error!(
                 detail = e.detail().unwrap_or_default(),
                 "reading the UI customization failed"
             );
-            Look::default()
+            None
         }
+    };
+    let (css, image) = ui.map(|ui| (ui.css, ui.image)).unwrap_or_default();
+    Look {
+        title: Some(req.pool.name.clone()),
+        css,
+        // Inlined, so the page needs no request to another path (or origin) for it.
+        logo: image.map(|img| {
+            format!(
+                "data:{};base64,{}",
+                img.content_type,
+                base64::engine::general_purpose::STANDARD.encode(&img.bytes)
+            )
+        }),
     }
 }
 
@@ -220,6 +222,10 @@ pub(crate) fn render_login(a: &Accepted, csrf: &web::Csrf, username: Option<&str
         &body,
         csrf.set.clone().into_iter().collect(),
     )
+}
+
+pub(crate) fn back_to_sign_in(a: &Accepted) -> String {
+    html::links(&[html::link(&format!("/login?{}", a.query), "Back to sign in")])
 }
 
 pub(crate) fn web_field_username(a: &Accepted, value: Option<&str>) -> String {
@@ -494,6 +500,7 @@ async fn render_challenge(
         "signInSubmitButton",
         submit,
     ));
+    body.push_str(&back_to_sign_in(a));
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -583,6 +590,7 @@ async fn render_mfa_setup(
         "signInSubmitButton",
         "Verify",
     ));
+    body.push_str(&back_to_sign_in(a));
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
     } else {

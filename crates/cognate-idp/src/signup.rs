@@ -3,7 +3,9 @@
 //! ForgotPassword, ConfirmForgotPassword) through the core's dispatch, so validation, quotas
 //! and triggers are the API's own.
 use crate::html;
-use crate::pages::{Accepted, Notice, accept, accept_post, render_login, secret_hash, web_field_username};
+use crate::pages::{
+    Accepted, Notice, accept, accept_post, back_to_sign_in, render_login, secret_hash, web_field_username,
+};
 use crate::web::{self, Shared};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -44,6 +46,37 @@ fn input_type(name: &str) -> &'static str {
     }
 }
 
+/// The pool's password policy, as the list under the password field.
+fn password_hints(a: &Accepted) -> String {
+    let policy = a.req.pool.setting("Policies").and_then(|p| p.get("PasswordPolicy"));
+    let get = |k: &str| policy.and_then(|p| p.get(k));
+    let flag = |k: &str| get(k).and_then(Value::as_bool).unwrap_or(true);
+    let mut items = vec![format!(
+        "At least {} characters",
+        get("MinimumLength").and_then(Value::as_i64).unwrap_or(8)
+    )];
+    for (key, text) in [
+        ("RequireLowercase", "A lowercase letter"),
+        ("RequireUppercase", "An uppercase letter"),
+        ("RequireNumbers", "A number"),
+        ("RequireSymbols", "A special character"),
+    ] {
+        if flag(key) {
+            items.push(text.to_owned());
+        }
+    }
+    let list: String = items
+        .iter()
+        .map(|i| {
+            format!(
+                r#"<li class="passwordCheck-notValid-customizable">{}</li>"#,
+                html::esc(i)
+            )
+        })
+        .collect();
+    format!(r#"<ul class="textDescription-customizable" id="passwordPolicy">{list}</ul>"#)
+}
+
 fn render_signup(a: &Accepted, csrf: &web::Csrf, form: &BTreeMap<String, String>, error: Option<&str>) -> Response {
     let mut inner = web_field_username(a, form.get("username").map(String::as_str));
     for name in required_attributes(a) {
@@ -64,6 +97,7 @@ fn render_signup(a: &Accepted, csrf: &web::Csrf, form: &BTreeMap<String, String>
         None,
         r#"autocomplete="new-password" required"#,
     ));
+    inner.push_str(&password_hints(a));
     let mut body = html::heading("Sign up with a new account");
     body.push_str(&html::error(error));
     body.push_str(&html::form(
@@ -205,6 +239,11 @@ pub(crate) fn render_confirm(a: &Accepted, csrf: &web::Csrf, username: &str, not
     let mut body = html::heading("Confirm your account");
     body.push_str(&html::info(notice.info));
     body.push_str(&html::error(notice.error));
+    inner.push_str(&html::secondary_submit(
+        &format!("/resendcode?{}", a.query),
+        "resend",
+        "Send a new code",
+    ));
     body.push_str(&html::form(
         &format!("/confirm?{}", a.query),
         &csrf.token,
@@ -212,13 +251,7 @@ pub(crate) fn render_confirm(a: &Accepted, csrf: &web::Csrf, username: &str, not
         "confirm",
         "Confirm account",
     ));
-    let resend = format!(
-        r#"<form method="post" action="{}">{}{}<input class="secondaryButton" type="submit" name="resend" value="Send a new code"></form>"#,
-        html::esc(&format!("/resendcode?{}", a.query)),
-        html::hidden("_csrf", &csrf.token),
-        html::hidden("username", username),
-    );
-    body.push_str(&resend);
+    body.push_str(&back_to_sign_in(a));
     let status = if notice.error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
