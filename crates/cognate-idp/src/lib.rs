@@ -36,6 +36,7 @@ pub fn router(state: IdpState) -> Router {
         .route("/mfaoption", post(pages::challenge_submit))
         .route("/mfasetup", post(pages::challenge_submit))
         .route("/resetpassword", post(pages::challenge_submit))
+        .route("/challenge", post(pages::challenge_submit))
         .route("/signup", get(signup::signup_page).post(signup::signup_submit))
         .route("/confirm", get(signup::confirm_page).post(signup::confirm_submit))
         .route("/resendcode", post(signup::resend_submit))

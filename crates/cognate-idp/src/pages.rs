@@ -9,8 +9,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use cognate_core::oauth::{AuthorizeRefusal, AuthorizeRequest, with_params};
-use cognate_core::ops::sign_in::Outcome;
+use cognate_core::ops::clients::flow_allowed;
 use cognate_core::ops::sign_in::challenge::Challenge;
+use cognate_core::ops::sign_in::{AuthFlow, Outcome};
 use cognate_core::{ErrorKind, model::User};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -165,6 +166,19 @@ async fn signed_in(state: &Shared, a: &Accepted, user: &User, headers: &HeaderMa
     }
 }
 
+/// Whether the sign-in page may run the pool's custom challenges: the client allows
+/// CUSTOM_AUTH and the pool has the three challenge triggers.
+pub(crate) fn custom_auth_available(a: &Accepted) -> bool {
+    flow_allowed(&a.req.client, "ALLOW_CUSTOM_AUTH")
+        && [
+            "DefineAuthChallenge",
+            "CreateAuthChallenge",
+            "VerifyAuthChallengeResponse",
+        ]
+        .iter()
+        .all(|t| a.req.pool.lambda_arn(t).is_some())
+}
+
 /// What the username field is called: the pool may sign users in by email or phone.
 pub(crate) fn username_label(a: &Accepted) -> &'static str {
     let attrs = a.req.pool.username_attributes();
@@ -189,14 +203,24 @@ pub(crate) struct Notice<'a> {
 pub(crate) fn render_login(a: &Accepted, csrf: &web::Csrf, username: Option<&str>, notice: Notice<'_>) -> Response {
     let login_hint = a.req.login_hint.as_deref();
     let mut inner = web_field_username(a, username.or(login_hint));
+    let custom = custom_auth_available(a);
     inner.push_str(&html::field(
         "password",
         "Password",
         "password",
         None,
-        r#"autocomplete="current-password" required"#,
+        if custom {
+            r#"autocomplete="current-password""#
+        } else {
+            r#"autocomplete="current-password" required"#
+        },
     ));
     let mut body = html::heading("Sign in with your username and password");
+    if custom {
+        body.push_str(&html::description(
+            "Or leave the password empty to answer a sign-in challenge instead.",
+        ));
+    }
     body.push_str(&html::info(notice.info));
     body.push_str(&html::error(notice.error));
     body.push_str(&html::form(
@@ -304,6 +328,19 @@ pub(crate) async fn login_submit(
     };
     let username = form.get("username").map(|u| u.trim().to_owned()).unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
+    // Without a password, a pool whose triggers drive custom challenges asks them instead.
+    if !username.is_empty() && password.is_empty() && custom_auth_available(&a) {
+        let mut params = BTreeMap::from([("USERNAME".to_owned(), username.clone())]);
+        if let Some(h) = secret_hash(&a, &username) {
+            params.insert("SECRET_HASH".into(), h);
+        }
+        let ctx = web::call_context(&headers);
+        let outcome = state
+            .service
+            .hosted_sign_in(&a.req.pool, &a.req.client, AuthFlow::CustomAuth, &params, &ctx)
+            .await;
+        return after_step(&state, &a, &csrf, &headers, outcome, &username).await;
+    }
     if username.is_empty() || password.is_empty() {
         let error = if username.is_empty() {
             "Username cannot be empty"
@@ -330,7 +367,7 @@ pub(crate) async fn login_submit(
     let ctx = web::call_context(&headers);
     let outcome = state
         .service
-        .hosted_sign_in(&a.req.pool, &a.req.client, &params, &ctx)
+        .hosted_sign_in(&a.req.pool, &a.req.client, AuthFlow::UserPasswordAuth, &params, &ctx)
         .await;
     after_step(&state, &a, &csrf, &headers, outcome, &username).await
 }
@@ -409,7 +446,12 @@ async fn render_challenge(
     c: &Challenge,
     error: Option<&str>,
 ) -> Response {
-    let username = c.parameters.get("USER_ID_FOR_SRP").cloned().unwrap_or_default();
+    let username = c
+        .parameters
+        .get("USER_ID_FOR_SRP")
+        .or_else(|| c.parameters.get("USERNAME"))
+        .cloned()
+        .unwrap_or_default();
     let mut inner = html::hidden("challenge_name", &c.name);
     inner.push_str(&html::hidden("session", &c.session));
     inner.push_str(&html::hidden("username", &username));
@@ -449,6 +491,27 @@ async fn render_challenge(
                 ));
             }
             ("/mfaoption", "Choose a verification method", "Continue")
+        }
+        "CUSTOM_CHALLENGE" => {
+            body.push_str(&html::heading("Answer the challenge"));
+            let shown: Vec<(&String, &String)> = c
+                .parameters
+                .iter()
+                .filter(|(k, _)| k.as_str() != "USERNAME" && k.as_str() != "USER_ID_FOR_SRP")
+                .collect();
+            if shown.is_empty() {
+                body.push_str(&html::description("Enter your answer to continue."));
+            }
+            for (k, v) in shown {
+                body.push_str(&format!(
+                    r#"<p class="textDescription-customizable" data-parameter="{}">{}</p>"#,
+                    esc(k),
+                    esc(v)
+                ));
+                inner.push_str(&html::hidden(&format!("parameter[{k}]"), v));
+            }
+            inner.push_str(&html::field("answer", "Answer", "text", None, "required autofocus"));
+            ("/challenge", "Answer the challenge", "Continue")
         }
         "MFA_SETUP" => return render_mfa_setup(state, a, csrf, c, &username, None, error).await,
         "NEW_PASSWORD_REQUIRED" => {
@@ -630,10 +693,16 @@ pub(crate) async fn challenge_submit(
     };
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let (name, mut session, username) = (get("challenge_name"), get("session"), get("username"));
+    let mut parameters = BTreeMap::from([("USER_ID_FOR_SRP".to_owned(), username.clone())]);
+    for (k, v) in &form {
+        if let Some(p) = k.strip_prefix("parameter[").and_then(|k| k.strip_suffix(']')) {
+            parameters.insert(p.to_owned(), v.clone());
+        }
+    }
     let challenge = Challenge {
         name: name.clone(),
         session: session.clone(),
-        parameters: BTreeMap::from([("USER_ID_FOR_SRP".to_owned(), username.clone())]),
+        parameters,
     };
     let mut responses = BTreeMap::from([("USERNAME".to_owned(), username.clone())]);
     if let Some(h) = secret_hash(&a, &username) {
@@ -652,6 +721,9 @@ pub(crate) async fn challenge_submit(
         }
         "SELECT_MFA_TYPE" => {
             responses.insert("ANSWER".into(), get("mfa_type"));
+        }
+        "CUSTOM_CHALLENGE" => {
+            responses.insert("ANSWER".into(), get("answer"));
         }
         "NEW_PASSWORD_REQUIRED" => {
             if get("new_password") != get("confirm_password") {

@@ -194,7 +194,7 @@ pub fn hidden(body: &str, name: &str) -> String {
 }
 
 /// The action of the page's first form.
-fn form_action(body: &str) -> String {
+pub fn login_action(body: &str) -> String {
     let start = body.find(r#"action=""#).expect("a form") + 8;
     body[start..].split('"').next().unwrap().replace("&amp;", "&")
 }
@@ -241,7 +241,7 @@ pub async fn sign_in_through_pages(b: &mut Browser, authorize: &str, username: &
     let login = b.get(&login_path).await;
     assert_eq!(login.status, 200, "{}", login.body);
     let csrf = hidden(&login.body, "_csrf");
-    let action = form_action(&login.body);
+    let action = login_action(&login.body);
     b.post(
         &action,
         &[
@@ -315,7 +315,7 @@ async fn the_code_flow_works_with_plain_forms_pkce_nonce_and_the_session_cookie(
     assert!(wrong.location.is_none());
 
     // A form without the CSRF token is refused.
-    let action = form_action(&login.body);
+    let action = login_action(&login.body);
     let forged = b.post(&action, &[("username", "amy"), ("password", PASSWORD)]).await;
     assert_eq!(forged.status, 400);
     assert!(forged.location.is_none());

@@ -6,7 +6,8 @@ use cognate_sdk_tests::*;
 use serde_json::json;
 
 use crate::oauth::{
-    Browser, CALLBACK, authorize_url, machine_client, query_param, sign_in_through_pages, token, web_client,
+    Browser, CALLBACK, authorize_url, hidden, login_action, machine_client, query_param, sign_in_through_pages, token,
+    web_client,
 };
 
 const FIXTURE: &str = "triggers";
@@ -117,4 +118,55 @@ async fn a_v3_trigger_sees_and_edits_client_credentials_tokens() {
     assert_eq!(access.claims["scope"], "https://api.example.com/read");
     assert_eq!(access.claims["sub"], id.as_str());
     t.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_sign_in_page_runs_the_pools_custom_challenges_without_a_password() {
+    let t = TriggerApp::start(FIXTURE).await;
+    let client_id = web_client(&t.c, &t.pool.pool_id, "quiz-pages").await;
+    t.c.admin_user(&t.pool, "quinn", "quinn@example.com").await;
+    let mut b = Browser::new(&t.c);
+    let authorize = authorize_url(&client_id, "");
+    let first = b.get(&authorize).await;
+    let login = b.get(first.location.as_deref().unwrap()).await;
+    assert!(login.body.contains("leave the password empty"), "{}", login.body);
+    let csrf = hidden(&login.body, "_csrf");
+    let action = login_action(&login.body);
+
+    // No password: the quiz of the fixture's triggers ("2+3?", two attempts).
+    let challenge = b
+        .post(&action, &[("_csrf", &csrf), ("username", "quinn"), ("password", "")])
+        .await;
+    assert_eq!(challenge.status, 200, "{}", challenge.body);
+    assert!(challenge.body.contains("2+3?"), "{}", challenge.body);
+    let answer = |page: &crate::oauth::Page, value: &str| -> Vec<(String, String)> {
+        let mut form: Vec<(String, String)> = ["_csrf", "challenge_name", "session", "username"]
+            .iter()
+            .map(|n| (n.to_string(), hidden(&page.body, n)))
+            .collect();
+        form.push(("answer".into(), value.into()));
+        form
+    };
+    let challenge_action = action.replacen("/login?", "/challenge?", 1);
+    let second = post_pairs(&mut b, &challenge_action, answer(&challenge, "4")).await;
+    assert!(
+        second.body.contains("2+3?"),
+        "a wrong answer gets the second attempt: {}",
+        second.body
+    );
+    assert_eq!(hidden(&second.body, "challenge_name"), "CUSTOM_CHALLENGE");
+    let done = post_pairs(&mut b, &challenge_action, answer(&second, "5")).await;
+    assert_eq!(done.status, 302, "{}", done.body);
+    let location = done.location.unwrap();
+    assert!(location.starts_with(&format!("{CALLBACK}?code=")), "{location}");
+    assert!(
+        t.sources()
+            .contains(&"VerifyAuthChallengeResponse_Authentication".to_owned())
+    );
+    t.shutdown().await;
+}
+
+async fn post_pairs(b: &mut Browser, action: &str, form: Vec<(String, String)>) -> crate::oauth::Page {
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    b.post(action, &pairs).await
 }

@@ -361,6 +361,7 @@ impl Cognito {
                 self.start_password(s, params).await
             }
             (Entry::Hosted, UserPasswordAuth) => self.start_password(s, params).await,
+            (Entry::Hosted, CustomAuth) => self.start_custom_auth(s, params).await,
             (Entry::Hosted, _) => Err(Error::invalid_parameter("Initiate Auth method not supported.")),
             (_, RefreshTokenAuth | RefreshToken) => {
                 return self.start_refresh(s, params).await.map(Outcome::Tokens);
@@ -459,13 +460,15 @@ impl Cognito {
         }
     }
 
-    /// The hosted pages' sign-in: a username and password for `client`, whatever its
-    /// ExplicitAuthFlows (Cognito's hosted UI does not need ALLOW_USER_PASSWORD_AUTH). The
-    /// pages add the SECRET_HASH of a client with a secret themselves.
+    /// The hosted pages' sign-in for `client`: a username and password (`USER_PASSWORD_AUTH`,
+    /// whatever the client's ExplicitAuthFlows: Cognito's hosted UI does not need
+    /// ALLOW_USER_PASSWORD_AUTH), or the pool's custom challenges (`CUSTOM_AUTH`, when the
+    /// client allows it). The pages add the SECRET_HASH of a client with a secret themselves.
     pub async fn hosted_sign_in(
         &self,
         pool: &UserPool,
         client: &AppClient,
+        flow: AuthFlow,
         params: &BTreeMap<String, String>,
         ctx: &CallContext,
     ) -> Result<Outcome> {
@@ -477,7 +480,7 @@ impl Cognito {
             client_metadata: None,
             hosted: true,
         };
-        self.start(&s, Entry::Hosted, AuthFlow::UserPasswordAuth, params).await
+        self.start(&s, Entry::Hosted, flow, params).await
     }
 
     /// The hosted pages' answer to a challenge of [`Cognito::hosted_sign_in`].
