@@ -244,7 +244,7 @@ async fn allowed_hosts_only(State(state): State<Shared>, req: Request, next: Nex
         .get(header::HOST)
         .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned());
     match host {
-        Some(host) if !state.hosts.allows(&host) => {
+        Some(host) if !state.hosts.allows(&host) && !is_user_pool_domain(&state, &host).await => {
             let name = host_name(&host);
             tracing::warn!(host = %name, path = req.uri().path(), "request for a host that is not allowed refused");
             refusal_response(&Refusal {
@@ -255,6 +255,18 @@ async fn allowed_hosts_only(State(state): State<Shared>, req: Request, next: Nex
         }
         _ => next.run(req).await,
     }
+}
+
+/// A user pool domain by name: Cognito's prefix form (`PREFIX.auth.REGION.amazoncognito.com`,
+/// which no attacker's DNS answers for) or a custom domain the operator gave a pool. Requests
+/// that a proxy forwards under these names are served without `--allowed-host`.
+async fn is_user_pool_domain(state: &AppState, host: &str) -> bool {
+    let name = host_name(host);
+    let labels: Vec<&str> = name.split('.').collect();
+    if labels.len() == 5 && labels[1] == "auth" && name.ends_with(".amazoncognito.com") {
+        return true;
+    }
+    name.contains('.') && matches!(state.service.pool_id_of_domain(&name).await, Ok(Some(_)))
 }
 
 type Shared = Arc<AppState>;

@@ -763,6 +763,34 @@ async fn a_domain_host_serves_only_its_own_pool() {
     assert!(mine.location.unwrap().starts_with("/login?"));
     let theirs = b.get(&authorize_url(&other.client_id, "")).await;
     assert!(theirs.location.unwrap().starts_with("/error?"));
+    // Cognito's own name for the domain, as a proxy forwards it, is served without
+    // --allowed-host (the server listens on loopback, where other names are refused).
+    b.host = Some("first-app.auth.us-east-1.amazoncognito.com".into());
+    let mine = b.get(&authorize_url(&p.client_id, "")).await;
+    assert!(mine.location.unwrap().starts_with("/login?"));
+    let theirs = b.get(&authorize_url(&other.client_id, "")).await;
+    assert!(theirs.location.unwrap().starts_with("/error?"));
+    b.host = Some("auth.unknown-name.example".into());
+    assert_eq!(b.get(&authorize_url(&p.client_id, "")).await.status, 403);
+    // A custom domain is served under its name once a pool has it.
+    c.idp
+        .create_user_pool_domain()
+        .user_pool_id(&other.pool.pool_id)
+        .domain("login.second-app.example")
+        .custom_domain_config(
+            cognate_sdk_tests::aws_sdk_cognitoidentityprovider::types::CustomDomainConfigType::builder()
+                .certificate_arn("arn:aws:acm:us-east-1:123456789012:certificate/abc")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("CreateUserPoolDomain (custom)");
+    b.host = Some("login.second-app.example".into());
+    let theirs = b.get(&authorize_url(&other.client_id, "")).await;
+    assert!(theirs.location.unwrap().starts_with("/login?"));
+    let mine = b.get(&authorize_url(&p.client_id, "")).await;
+    assert!(mine.location.unwrap().starts_with("/error?"));
 
     // Discovery advertises the domain's endpoints, all routable here.
     let doc = c.openid_configuration(&p.pool.pool_id).await;
