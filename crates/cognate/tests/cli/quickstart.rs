@@ -212,3 +212,25 @@ fn https_quick_start_runs_as_written() {
     let jwks = last_json(&stdout);
     assert_eq!(jwks["keys"][0]["kty"], "RSA", "{jwks}");
 }
+
+#[test]
+fn oauth_quick_start_runs_as_written() {
+    let readme = readme();
+    let home = tempfile::tempdir().unwrap();
+    let mut server = Command::new(BIN)
+        .args(["serve", "--memory", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cognate starts");
+    let port = wait_ready(&mut server);
+    let _server = Stop(server);
+
+    let out = run_block(&readme.commands["oauth"], port, home.path());
+    let stdout = assert_ran(&out, "the OAuth quick start");
+    let tokens = last_json(&stdout);
+    assert_eq!(tokens["token_type"], "Bearer", "{tokens}");
+    assert!(tokens["id_token"].is_string(), "{tokens}");
+    assert!(tokens["access_token"].is_string(), "{tokens}");
+    assert!(tokens["refresh_token"].is_string(), "{tokens}");
+}
