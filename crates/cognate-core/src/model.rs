@@ -238,6 +238,10 @@ pub struct TokenSession {
     /// whose access tokens carry `aws.cognito.signin.user.admin` only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
+    /// When refresh-token rotation replaced this session's refresh token (ms); it works until
+    /// the client's grace period has passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotated_ms: Option<i64>,
 }
 
 /// State kept between an auth challenge and its answer; the `Session` string sent to

@@ -76,6 +76,18 @@ pub enum TokenSource {
     HostedAuth,
 }
 
+/// Which sign-in session new tokens belong to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SessionUse<'a> {
+    /// A new sign-in: a new session and refresh token.
+    New,
+    /// A refresh: the session's own; no new refresh token.
+    Refresh(&'a TokenSession),
+    /// A refresh with rotation: a new session and refresh token that carry this one's sign-in
+    /// on (its time, scopes and expiry).
+    Rotate(&'a TokenSession),
+}
+
 /// What an OAuth grant (the authorization code or implicit flow) puts into the tokens of a
 /// hosted sign-in: the granted scopes, the relying party's nonce and when the browser signed in.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -258,6 +270,7 @@ impl Cognito {
         client_metadata: Option<Map<String, Value>>,
         ctx: &CallContext,
     ) -> Result<AuthenticationResult> {
+        let session = session.map_or(SessionUse::New, SessionUse::Refresh);
         self.issue_tokens_for(pool, client, user, (source, None), session, client_metadata, ctx)
             .await
     }
@@ -270,16 +283,20 @@ impl Cognito {
         client: &AppClient,
         user: &User,
         (source, grant): (TokenSource, Option<&OAuthGrant>),
-        session: Option<&TokenSession>,
+        session: SessionUse<'_>,
         client_metadata: Option<Map<String, Value>>,
         ctx: &CallContext,
     ) -> Result<AuthenticationResult> {
         let now_ms = self.now_ms();
         let now = now_ms / 1000;
         let mut groups = self.group_claims(pool, user).await?;
+        let earlier = match session {
+            SessionUse::New => None,
+            SessionUse::Refresh(s) | SessionUse::Rotate(s) => Some(s),
+        };
         let granted = grant
             .map(|g| g.scopes.clone())
-            .or_else(|| session.and_then(|s| s.scopes.clone()));
+            .or_else(|| earlier.and_then(|s| s.scopes.clone()));
         let oauth = granted.is_some();
         let mut scopes = granted.clone().unwrap_or_else(|| vec![USER_ADMIN_SCOPE.to_owned()]);
         let edits = self
@@ -301,8 +318,8 @@ impl Cognito {
         } = edits;
 
         let (session_id, auth_time, refresh) = match session {
-            Some(s) => (s.id.clone(), s.auth_time, None),
-            None => {
+            SessionUse::Refresh(s) => (s.id.clone(), s.auth_time, None),
+            SessionUse::New | SessionUse::Rotate(_) => {
                 let id = self.random.uuid_v4();
                 let refresh_token = self.new_refresh_token();
                 let refresh_ttl = token_validity_secs(client, "RefreshTokenValidity", "RefreshToken", "days", 30);
@@ -312,11 +329,12 @@ impl Cognito {
                     username: user.username.clone(),
                     client_id: client.client_id.clone(),
                     refresh_digest: refresh_digest(&refresh_token),
-                    auth_time: grant.map_or(now, |g| g.auth_time),
+                    auth_time: grant.map_or(earlier.map_or(now, |e| e.auth_time), |g| g.auth_time),
                     created_ms: now_ms,
-                    expires_ms: now_ms + refresh_ttl * 1000,
+                    expires_ms: earlier.map_or(now_ms + refresh_ttl * 1000, |e| e.expires_ms),
                     revoked: false,
                     scopes: granted,
+                    rotated_ms: None,
                 };
                 self.store.put_token_session(&s).await?;
                 (id, s.auth_time, Some(refresh_token))

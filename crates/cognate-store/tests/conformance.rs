@@ -312,6 +312,7 @@ async fn sessions_challenges_secrets_messages(s: &dyn Store) {
         expires_ms: i64::MAX,
         revoked: false,
         scopes: None,
+        rotated_ms: None,
     };
     s.put_token_session(&session("s1", "amy")).await.unwrap();
     s.put_token_session(&session("s2", "amy")).await.unwrap();

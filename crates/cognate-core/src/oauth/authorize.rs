@@ -6,7 +6,7 @@ use crate::model::{AppClient, ChallengeSession, User, UserPool};
 use crate::ops::domains::domain_of_pool;
 use crate::rng::RandomExt;
 use crate::service::{CallContext, Cognito};
-use crate::tokens::{OAuthGrant, TokenSource};
+use crate::tokens::{OAuthGrant, SessionUse, TokenSource};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -267,7 +267,7 @@ impl Cognito {
                         &req.client,
                         user,
                         (TokenSource::HostedAuth, Some(&grant)),
-                        None,
+                        SessionUse::New,
                         None,
                         ctx,
                     )

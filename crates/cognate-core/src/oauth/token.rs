@@ -7,7 +7,7 @@ use crate::ops::clients::flow_allowed;
 use crate::ops::clients::token_validity_secs;
 use crate::rng::RandomExt;
 use crate::service::{CallContext, Cognito};
-use crate::tokens::{OAuthGrant, TokenSource};
+use crate::tokens::{OAuthGrant, SessionUse, TokenSource};
 use crate::triggers::events::{
     GroupConfiguration, PreTokenGenerationV2Event, PreTokenGenerationV2Request, SyncTriggerEvent,
 };
@@ -42,9 +42,9 @@ type OAuthResult<T> = std::result::Result<T, OAuthError>;
 /// A core error met while redeeming a grant, as the token endpoint answers it.
 fn grant_error(e: Error) -> OAuthError {
     match e.kind {
-        ErrorKind::NotAuthorizedException | ErrorKind::UserNotFoundException => {
-            OAuthError::described(400, "invalid_grant", e.message.clone())
-        }
+        ErrorKind::NotAuthorizedException
+        | ErrorKind::UserNotFoundException
+        | ErrorKind::RefreshTokenReuseException => OAuthError::described(400, "invalid_grant", e.message.clone()),
         ErrorKind::UserLambdaValidationException
         | ErrorKind::UnexpectedLambdaException
         | ErrorKind::InvalidLambdaResponseException => OAuthError::invalid_request(e.message.clone()),
@@ -177,7 +177,7 @@ impl Cognito {
                 client,
                 &user,
                 (TokenSource::HostedAuth, Some(&grant)),
-                None,
+                SessionUse::New,
                 metadata,
                 ctx,
             )
@@ -216,7 +216,8 @@ impl Cognito {
         Ok(TokenResponse {
             id_token: openid.then_some(tokens.id_token),
             access_token: tokens.access_token,
-            refresh_token: None,
+            // A new one only with refresh-token rotation.
+            refresh_token: tokens.refresh_token,
             expires_in: tokens.expires_in,
             token_type: "Bearer".into(),
         })

@@ -27,6 +27,7 @@ mod protections;
 mod quotas;
 mod races;
 mod refresh;
+mod rotation;
 mod self_service;
 mod serverless;
 mod signup;

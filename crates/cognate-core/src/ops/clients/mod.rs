@@ -4,7 +4,9 @@
 pub mod oauth;
 pub mod settings;
 
-pub use settings::{CLIENT_SETTINGS_MEMBERS, ClientSettings, TokenValidityUnits, flow_allowed, token_validity_secs};
+pub use settings::{
+    CLIENT_SETTINGS_MEMBERS, ClientSettings, TokenValidityUnits, flow_allowed, rotation_grace_secs, token_validity_secs,
+};
 
 use crate::error::{Error, Result};
 use crate::model::{AppClient, UserPool};

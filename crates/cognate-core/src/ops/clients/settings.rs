@@ -228,6 +228,14 @@ pub fn token_validity_secs(
     value * unit_seconds(unit)
 }
 
+/// With refresh-token rotation on (`RefreshTokenRotation.Feature` ENABLED), how long (seconds) a
+/// rotated-out refresh token still works (`RetryGracePeriodSeconds`, 0 by default).
+pub fn rotation_grace_secs(client: &AppClient) -> Option<i64> {
+    let r = client.setting("RefreshTokenRotation")?;
+    (r.get("Feature").and_then(Value::as_str) == Some("ENABLED"))
+        .then(|| r.get("RetryGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(0))
+}
+
 /// Checks the settings a request gave (as given, so the messages are Cognito's).
 pub(super) fn validate_settings(s: &Map<String, Value>) -> Result<()> {
     if let Some(flows) = s.get("ExplicitAuthFlows").and_then(Value::as_array) {
@@ -303,6 +311,35 @@ pub(super) fn validate_settings(s: &Map<String, Value>) -> Result<()> {
             p,
             "Member must satisfy enum value set: [LEGACY, ENABLED]",
         ));
+    }
+    if let Some(r) = s.get("RefreshTokenRotation").filter(|r| !r.is_null()) {
+        match r.get("Feature").and_then(Value::as_str) {
+            None => return Err(Error::missing("refreshTokenRotation.feature")),
+            Some(f) if f != "ENABLED" && f != "DISABLED" => {
+                return Err(Error::constraint(
+                    "refreshTokenRotation.feature",
+                    f,
+                    "Member must satisfy enum value set: [ENABLED, DISABLED]",
+                ));
+            }
+            Some(_) => {}
+        }
+        if let Some(g) = r.get("RetryGracePeriodSeconds").and_then(Value::as_i64) {
+            let constraint = if g < 0 {
+                Some("Member must have value greater than or equal to 0")
+            } else if g > 60 {
+                Some("Member must have value less than or equal to 60")
+            } else {
+                None
+            };
+            if let Some(c) = constraint {
+                return Err(Error::constraint(
+                    "refreshTokenRotation.retryGracePeriodSeconds",
+                    &g.to_string(),
+                    c,
+                ));
+            }
+        }
     }
     if let Some(v) = s.get("AuthSessionValidity").and_then(Value::as_i64)
         && !(3..=15).contains(&v)

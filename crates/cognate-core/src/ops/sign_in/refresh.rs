@@ -1,13 +1,13 @@
 //! Refreshing tokens: REFRESH_TOKEN_AUTH (a flow of InitiateAuth and AdminInitiateAuth) and
 //! GetTokensFromRefreshToken (an operation of its own).
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::*;
 use crate::ops::Input;
-use crate::ops::clients::flow_allowed;
+use crate::ops::clients::{flow_allowed, rotation_grace_secs};
 use crate::ops::sign_in::{AuthenticationResult, SignIn, to_json_map};
 use crate::request::Request;
 use crate::service::{CallContext, Cognito};
-use crate::tokens::TokenSource;
+use crate::tokens::{SessionUse, TokenSource};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -68,6 +68,13 @@ impl Cognito {
         params: &BTreeMap<String, String>,
     ) -> Result<AuthenticationResult> {
         check_refresh_allowed(s.client)?;
+        if rotation_grace_secs(s.client).is_some() {
+            // AWS: "You can't authenticate with REFRESH_TOKEN_AUTH in app clients with refresh
+            // token rotation enabled" (the exception and text are Cognate's reading).
+            return Err(Error::invalid_parameter(
+                "Refresh token rotation is enabled for this client: refresh with GetTokensFromRefreshToken.",
+            ));
+        }
         let token = params
             .get("REFRESH_TOKEN")
             .ok_or_else(|| Error::missing("REFRESH_TOKEN"))?;
@@ -103,8 +110,10 @@ impl Cognito {
         Ok(GetTokensFromRefreshTokenOutput { authentication_result })
     }
 
-    /// New ID and access tokens from a refresh token of `client`: what REFRESH_TOKEN_AUTH and
-    /// GetTokensFromRefreshToken share. Runs PreTokenGeneration (`TokenGeneration_RefreshTokens`).
+    /// New ID and access tokens from a refresh token of `client`: what REFRESH_TOKEN_AUTH,
+    /// GetTokensFromRefreshToken and the token endpoint share. Runs PreTokenGeneration
+    /// (`TokenGeneration_RefreshTokens`). With rotation on, a new refresh token comes back too
+    /// and the submitted one stops working after the client's grace period.
     async fn refresh_tokens(
         &self,
         pool: &UserPool,
@@ -114,17 +123,9 @@ impl Cognito {
         client_metadata: Option<Map<String, Value>>,
         ctx: &CallContext,
     ) -> Result<AuthenticationResult> {
-        let (session, user) = self.refresh_session(pool, client, token, proof).await?;
-        self.issue_tokens(
-            pool,
-            client,
-            &user,
-            TokenSource::RefreshTokens,
-            Some(&session),
-            client_metadata,
-            ctx,
-        )
-        .await
+        self.refresh_for_oauth_or_api(pool, client, token, proof, client_metadata, ctx)
+            .await
+            .map(|(tokens, _)| tokens)
     }
 
     /// The refresh grant of `/oauth2/token`: new tokens (with the scopes the session was
@@ -137,20 +138,56 @@ impl Cognito {
         client_metadata: Option<Map<String, Value>>,
         ctx: &CallContext,
     ) -> Result<(AuthenticationResult, TokenSession)> {
-        let (session, user) = self
-            .refresh_session(pool, client, token, ClientProof::SecretChecked)
-            .await?;
+        self.refresh_for_oauth_or_api(pool, client, token, ClientProof::SecretChecked, client_metadata, ctx)
+            .await
+    }
+
+    async fn refresh_for_oauth_or_api(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        token: &str,
+        proof: ClientProof<'_>,
+        client_metadata: Option<Map<String, Value>>,
+        ctx: &CallContext,
+    ) -> Result<(AuthenticationResult, TokenSession)> {
+        let (mut session, user) = self.refresh_session(pool, client, token, proof).await?;
+        let Some(grace) = rotation_grace_secs(client) else {
+            let tokens = self
+                .issue_tokens_for(
+                    pool,
+                    client,
+                    &user,
+                    (TokenSource::RefreshTokens, None),
+                    SessionUse::Refresh(&session),
+                    client_metadata,
+                    ctx,
+                )
+                .await?;
+            return Ok((tokens, session));
+        };
+        let now = self.now_ms();
+        if session.rotated_ms.is_some_and(|t| now >= t + grace * 1000) {
+            return Err(Error::new(
+                ErrorKind::RefreshTokenReuseException,
+                "Refresh token has been rotated and is no longer valid.",
+            ));
+        }
         let tokens = self
-            .issue_tokens(
+            .issue_tokens_for(
                 pool,
                 client,
                 &user,
-                TokenSource::RefreshTokens,
-                Some(&session),
+                (TokenSource::RefreshTokens, None),
+                SessionUse::Rotate(&session),
                 client_metadata,
                 ctx,
             )
             .await?;
+        if session.rotated_ms.is_none() {
+            session.rotated_ms = Some(now);
+            self.store.put_token_session(&session).await?;
+        }
         Ok((tokens, session))
     }
 
