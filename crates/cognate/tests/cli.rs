@@ -4,6 +4,8 @@
 
 // Test code: a failed unwrap is the test's report, and clients sign with the real time.
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+#[path = "cli/amplify.rs"]
+mod amplify;
 #[path = "cli/config_paths.rs"]
 mod config_paths;
 #[path = "cli/hosts.rs"]

@@ -12,12 +12,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
     /// `127.0.0.1:PORT`
-    addr: String,
+    pub(crate) addr: String,
     /// The lines printed after `listening on …` at start (the development CA's line).
-    banner: Vec<String>,
+    pub(crate) banner: Vec<String>,
 }
 
 impl Drop for Server {
@@ -29,7 +29,7 @@ impl Drop for Server {
 
 /// Starts `cognate serve --port 0 ARGS` and reads its start lines: `listening on https://ADDR`
 /// and, with `--tls-dev`, the CA line.
-fn serve_https(args: &[&str]) -> Server {
+pub(crate) fn serve_https(args: &[&str]) -> Server {
     let mut child = Command::new(BIN)
         .arg("serve")
         .args(["--port", "0"])
@@ -56,7 +56,7 @@ fn serve_https(args: &[&str]) -> Server {
 }
 
 /// A TLS client that trusts only the certificates in `ca_pem`.
-fn client_trusting(ca_pem: &[u8]) -> Arc<rustls::ClientConfig> {
+pub(crate) fn client_trusting(ca_pem: &[u8]) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(ca_pem) {
         roots.add(cert.unwrap()).unwrap();
@@ -108,7 +108,7 @@ fn https_get(client: &Arc<rustls::ClientConfig>, addr: &str, path: &str) -> (u16
     https(client, addr, "localhost", &format!("GET {path} HTTP/1.1"), "").unwrap()
 }
 
-fn https_call(client: &Arc<rustls::ClientConfig>, addr: &str, op: &str, body: &Value) -> (u16, Value) {
+pub(crate) fn https_call(client: &Arc<rustls::ClientConfig>, addr: &str, op: &str, body: &Value) -> (u16, Value) {
     let head = format!(
         "POST / HTTP/1.1\r\nX-Amz-Target: AWSCognitoIdentityProviderService.{op}\r\n\
          Content-Type: application/x-amz-json-1.1"
@@ -180,7 +180,7 @@ fn tls_dev_serves_https_to_clients_trusting_only_its_ca_and_keeps_the_ca() {
     assert_eq!(status, 200, "{jwks}");
 }
 
-fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .canonicalize()
