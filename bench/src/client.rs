@@ -125,9 +125,16 @@ impl Client {
         Ok(())
     }
 
-    /// Calls `AWSCognitoIdentityProviderService.{op}`; `Ok` holds the parsed response of a 2xx.
-    pub async fn call(&mut self, op: &str, body: &Value, admin: bool) -> anyhow::Result<Value> {
-        let payload = Bytes::from(serde_json::to_vec(body)?);
+    /// Sends one request over this client's keep-alive connection (reconnecting once when the
+    /// server closed it while idle) and reads the whole answer. `what` names the request in errors.
+    async fn send(
+        &mut self,
+        method: hyper::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+        what: &str,
+    ) -> anyhow::Result<Response> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -139,28 +146,14 @@ impl Client {
                 self.connect().await?;
             }
             let reused = alive;
-            let target = format!("AWSCognitoIdentityProviderService.{op}");
-            let mut req = hyper::Request::post("/")
-                .header("host", &self.host)
-                .header("content-type", "application/x-amz-json-1.1")
-                .header("x-amz-target", &target);
-            match (&self.signer, admin) {
-                (Some(signer), true) => {
-                    #[allow(clippy::disallowed_methods)] // a client of a real server, on real time
-                    let now = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| d.as_secs());
-                    let (authorization, date) = signer.sign(&self.host, &target, &payload, now);
-                    req = req.header("authorization", authorization).header("x-amz-date", date);
-                }
-                (None, true) => {
-                    req = req
-                        .header("authorization", FAKE_SIGV4)
-                        .header("x-amz-date", "20250101T000000Z");
-                }
-                (_, false) => {}
+            let mut req = hyper::Request::builder()
+                .method(method.clone())
+                .uri(path)
+                .header("host", &self.host);
+            for (k, v) in headers {
+                req = req.header(*k, *v);
             }
-            let req = req.body(Full::new(payload.clone()))?;
+            let req = req.body(Full::new(body.clone()))?;
             let sender = self.sender.as_mut().context("no connection")?;
             let resp = match sender.send_request(req).await {
                 Ok(r) => r,
@@ -170,7 +163,7 @@ impl Client {
                     if reused && attempt == 1 {
                         continue;
                     }
-                    bail!("{op}: {e}");
+                    bail!("{what}: {e}");
                 }
             };
             let status = resp.status().as_u16();
@@ -179,40 +172,116 @@ impl Client {
                 .get("connection")
                 .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"))
                 || resp.version() == hyper::Version::HTTP_10;
-            let bytes = resp
-                .into_body()
+            let (parts, body) = resp.into_parts();
+            let body = body
                 .collect()
                 .await
-                .map_err(|e| anyhow!("{op}: reading the body: {e}"))?
+                .map_err(|e| anyhow!("{what}: reading the body: {e}"))?
                 .to_bytes();
             if close {
                 self.sender = None;
             }
-            let value: Value = if bytes.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
-            };
-            if status >= 300 {
-                let kind = value
-                    .get("__type")
-                    .and_then(Value::as_str)
-                    .or_else(|| value.get("code").and_then(Value::as_str))
-                    .unwrap_or("")
-                    .rsplit('#')
-                    .next()
-                    .unwrap_or("")
-                    .to_owned();
-                let message = value
-                    .get("message")
-                    .or_else(|| value.get("Message"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| value.to_string().chars().take(200).collect());
-                return Err(ApiError { status, kind, message }.into());
-            }
-            return Ok(value);
+            return Ok(Response {
+                status,
+                headers: parts.headers,
+                body,
+            });
         }
+    }
+
+    /// A plain HTTP request (the OAuth endpoints and hosted pages): any status is `Ok`.
+    pub async fn http(
+        &mut self,
+        method: hyper::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> anyhow::Result<Response> {
+        let what = format!("{method} {}", path.split('?').next().unwrap_or(path));
+        self.send(method, path, headers, Bytes::copy_from_slice(body), &what)
+            .await
+    }
+
+    /// Calls `AWSCognitoIdentityProviderService.{op}`; `Ok` holds the parsed response of a 2xx.
+    pub async fn call(&mut self, op: &str, body: &Value, admin: bool) -> anyhow::Result<Value> {
+        let payload = Bytes::from(serde_json::to_vec(body)?);
+        let target = format!("AWSCognitoIdentityProviderService.{op}");
+        let mut headers = vec![
+            ("content-type", "application/x-amz-json-1.1".to_owned()),
+            ("x-amz-target", target.clone()),
+        ];
+        match (&self.signer, admin) {
+            (Some(signer), true) => {
+                #[allow(clippy::disallowed_methods)] // a client of a real server, on real time
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let (authorization, date) = signer.sign(&self.host, &target, &payload, now);
+                headers.push(("authorization", authorization));
+                headers.push(("x-amz-date", date));
+            }
+            (None, true) => {
+                headers.push(("authorization", FAKE_SIGV4.to_owned()));
+                headers.push(("x-amz-date", "20250101T000000Z".to_owned()));
+            }
+            (_, false) => {}
+        }
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let resp = self.send(hyper::Method::POST, "/", &headers, payload, op).await?;
+        let (status, bytes) = (resp.status, resp.body);
+        let value: Value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        if status >= 300 {
+            let kind = value
+                .get("__type")
+                .and_then(Value::as_str)
+                .or_else(|| value.get("code").and_then(Value::as_str))
+                .unwrap_or("")
+                .rsplit('#')
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            let message = value
+                .get("message")
+                .or_else(|| value.get("Message"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| value.to_string().chars().take(200).collect());
+            return Err(ApiError { status, kind, message }.into());
+        }
+        Ok(value)
+    }
+}
+
+/// A whole HTTP answer.
+pub struct Response {
+    pub status: u16,
+    pub headers: hyper::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Response {
+    /// The `Location` header.
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get("location").and_then(|v| v.to_str().ok())
+    }
+
+    /// The `name=value` pairs of the `Set-Cookie` headers (attributes dropped).
+    pub fn cookies(&self) -> Vec<(String, String)> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next()?.split_once('='))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .collect()
+    }
+
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
     }
 }
 

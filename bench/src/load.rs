@@ -26,6 +26,8 @@ pub struct Ctx {
     pub seeded: AtomicUsize,
     /// Signs the admin calls of this context's clients for real (production profile).
     pub signer: Option<Arc<Signer>>,
+    /// The OAuth endpoints' clients and browser session, once set up.
+    pub oauth: std::sync::OnceLock<Arc<crate::oauth::OAuth>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -97,6 +99,7 @@ impl Ctx {
             tokens: Mutex::new(Vec::new()),
             seeded: AtomicUsize::new(0),
             signer,
+            oauth: std::sync::OnceLock::new(),
         })
     }
 
@@ -218,6 +221,13 @@ pub enum Op {
     ListUsersFilter,
     /// InitiateAuth USER_SRP_AUTH + RespondToAuthChallenge PASSWORD_VERIFIER (two requests).
     SrpSignIn,
+    /// `POST /oauth2/token` grant_type=client_credentials (HTTP Basic, one scope).
+    ClientCredentials,
+    /// `POST /oauth2/token` grant_type=authorization_code with PKCE S256, of a code minted
+    /// before the timed part (or in it, counted, if the stock runs out).
+    CodeExchange,
+    /// `GET /login?…`, the hosted sign-in page, as a first visit.
+    LoginPage,
 }
 
 impl Op {
@@ -229,6 +239,9 @@ impl Op {
             }
             Op::PasswordSignIn => password_sign_in(ctx, c, rng).await,
             Op::SrpSignIn => srp_sign_in(ctx, c, rng).await,
+            Op::ClientCredentials => oauth(ctx)?.client_credentials(c).await,
+            Op::CodeExchange => oauth(ctx)?.exchange_code(c).await,
+            Op::LoginPage => oauth(ctx)?.login_page(c).await,
             Op::Refresh => {
                 let refresh = pick(&ctx.tokens, rng)?.1;
                 let out = c
@@ -376,6 +389,13 @@ async fn srp_sign_in(ctx: &Ctx, c: &mut Client, rng: &mut Rng) -> anyhow::Result
         bail!("PASSWORD_VERIFIER: no tokens in {}", truncate(&out));
     }
     Ok(())
+}
+
+fn oauth(ctx: &Ctx) -> anyhow::Result<&crate::oauth::OAuth> {
+    ctx.oauth
+        .get()
+        .map(|o| &**o)
+        .context("the OAuth endpoints were not set up")
 }
 
 fn pick(tokens: &Mutex<Vec<(String, String)>>, rng: &mut Rng) -> anyhow::Result<(String, String)> {

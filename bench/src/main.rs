@@ -3,6 +3,7 @@
 //! throughput, latency p50/p99 and the server's peak RSS. See bench/README.md.
 mod client;
 mod load;
+mod oauth;
 mod report;
 mod servers;
 mod srp;
@@ -44,7 +45,8 @@ struct Args {
     #[arg(long)]
     json: Option<PathBuf>,
     /// Workloads, comma-separated: signup, password, refresh, getuser, admingetuser, srp,
-    /// trigger, listusers, sigv4; or "all".
+    /// trigger, listusers, sigv4, oauth_client_credentials, oauth_code_exchange,
+    /// hosted_sign_in_page; or "all".
     #[arg(long, default_value = "all")]
     workloads: String,
     /// Stop seeding after this long, or early when at the current rate finishing would take
@@ -102,6 +104,9 @@ const WORKLOADS: &[&str] = &[
     "trigger",
     "listusers",
     "sigv4",
+    "oauth_client_credentials",
+    "oauth_code_exchange",
+    "hosted_sign_in_page",
 ];
 
 pub const W_SIGNUP: &str = "SignUp + AdminConfirmSignUp";
@@ -115,6 +120,10 @@ pub const W_SRP: &str = "USER_SRP_AUTH + PASSWORD_VERIFIER sign-in";
 pub const W_LISTUSERS: &str = "ListUsers, Filter email = \"…\"";
 pub const W_SIGNED_DEV: &str = "AdminGetUser, SigV4-signed, development profile (not verified)";
 pub const W_SIGNED_PROD: &str = "AdminGetUser, SigV4-signed, production profile (verified)";
+pub const W_OAUTH_CC: &str = "POST /oauth2/token client_credentials";
+pub const W_OAUTH_CODE: &str = "POST /oauth2/token authorization_code + PKCE S256";
+pub const W_LOGIN_PAGE: &str = "GET /login (hosted sign-in page)";
+pub const W_LOGIN_PAGE_1: &str = "GET /login (hosted sign-in page), 1 client";
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
@@ -371,6 +380,9 @@ async fn bench_workloads(
             ));
         }
     }
+    if sel.has("oauth_client_credentials") || sel.has("oauth_code_exchange") || sel.has("hosted_sign_in_page") {
+        oauth_workloads(kind, args, sel, report, srv, &ctx).await;
+    }
     if sel.has("trigger") {
         if !trigger_supported {
             report.rows.push(Row::other(
@@ -487,6 +499,162 @@ async fn bench_workloads(
         report.rows.push(row.note(&note));
     }
     Ok(())
+}
+
+/// The user pool domain's OAuth endpoints and hosted sign-in page (Cognate only): client
+/// credentials, code exchanges (codes minted before the timed part), the sign-in page at 1 and
+/// N clients.
+async fn oauth_workloads(kind: Kind, args: &Args, sel: &Selection, report: &mut Report, srv: &Running, ctx: &Arc<Ctx>) {
+    let chosen = [
+        ("oauth_client_credentials", W_OAUTH_CC),
+        ("oauth_code_exchange", W_OAUTH_CODE),
+        ("hosted_sign_in_page", W_LOGIN_PAGE),
+    ];
+    if !kind.is_cognate() {
+        for (w, name) in chosen {
+            if sel.has(w) {
+                report.rows.push(Row::other(
+                    name,
+                    kind,
+                    Status::Unsupported,
+                    "not applicable: no user pool domain OAuth endpoints or hosted pages in this server",
+                ));
+            }
+        }
+        return;
+    }
+    let setup = match ctx.oauth.get() {
+        Some(o) => Ok(o.clone()),
+        None => oauth::setup(ctx).await.map(Arc::new),
+    };
+    let o = match setup {
+        Ok(o) => {
+            let _ = ctx.oauth.set(o.clone());
+            o
+        }
+        Err(e) => {
+            eprintln!("    OAuth setup failed: {e:#}");
+            for (w, name) in chosen {
+                if sel.has(w) {
+                    report
+                        .rows
+                        .push(Row::other(name, kind, Status::Failed, &format!("setup: {e:#}")));
+                }
+            }
+            return;
+        }
+    };
+    let n = args.concurrency;
+    if sel.has("oauth_client_credentials") {
+        // The bound right before and right after the workload (the server idle), so that other
+        // load on the machine falls on both alike; the ratio is against their mean.
+        let before = signing_bound().await;
+        let (row, outcome) = measure(srv, ctx, Op::ClientCredentials, n, args, W_OAUTH_CC, kind).await;
+        let after = signing_bound().await;
+        let mut note = "HTTP Basic, one resource-server scope; 1 RS256 signature per token".to_owned();
+        match (before, after) {
+            (Ok(b), Ok(a)) => {
+                let bound = oauth::SigningBound::mean(&b, &a);
+                note += &format!(
+                    "; {:.0} % of the RS256 signing bound ({:.0}/s on {} threads: {:.0} before, {:.0} after)",
+                    outcome.per_second() / bound.per_second * 100.0,
+                    bound.per_second,
+                    bound.threads,
+                    b.per_second,
+                    a.per_second
+                );
+                report.signing_bound = Some(bound);
+            }
+            (b, a) => {
+                let e = b.err().or(a.err()).map(|e| format!("{e:#}")).unwrap_or_default();
+                eprintln!("    measuring the RS256 signing bound failed: {e}");
+            }
+        }
+        report.rows.push(row.note(&note));
+    }
+    if sel.has("oauth_code_exchange") {
+        match code_exchange(kind, args, srv, ctx, &o).await {
+            Ok(row) => report.rows.push(row),
+            Err(e) => {
+                eprintln!("    minting codes failed: {e:#}");
+                report.rows.push(Row::other(
+                    W_OAUTH_CODE,
+                    kind,
+                    Status::Failed,
+                    &format!("minting codes: {e:#}"),
+                ));
+            }
+        }
+    }
+    if sel.has("hosted_sign_in_page") {
+        let (row, _) = measure(srv, ctx, Op::LoginPage, 1, args, W_LOGIN_PAGE_1, kind).await;
+        report
+            .rows
+            .push(row.note("first visit (no cookies): a new CSRF token and cookie each time"));
+        let (row, _) = measure(srv, ctx, Op::LoginPage, n, args, W_LOGIN_PAGE, kind).await;
+        report.rows.push(row.note("first visit (no cookies)"));
+    }
+}
+
+/// RS256 signatures/s on all cores (the server's tokio workers), for 1.5 s.
+async fn signing_bound() -> anyhow::Result<oauth::SigningBound> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let bound =
+        tokio::task::spawn_blocking(move || oauth::signing_bound(threads, Duration::from_millis(1500))).await??;
+    eprintln!(
+        "    RS256 signing bound: {:.0} signatures/s on {threads} threads ({:.0} µs each on one thread)",
+        bound.per_second, bound.micros_each
+    );
+    Ok(bound)
+}
+
+/// Code exchanges, with codes minted before the timed part: a first stock, an unmeasured
+/// second of exchanges to learn the pace, then enough codes for warm-up and measured time at
+/// that pace and a third more.
+async fn code_exchange(
+    kind: Kind,
+    args: &Args,
+    srv: &Running,
+    ctx: &Arc<Ctx>,
+    o: &Arc<oauth::OAuth>,
+) -> anyhow::Result<Row> {
+    use std::sync::atomic::Ordering;
+    let n = args.concurrency;
+    let start = Instant::now();
+    let mut minted = 2_000;
+    eprintln!("  minting {minted} authorization codes to learn the exchange rate");
+    o.mint_stock(ctx, minted, n).await?;
+    let probe = load::run(ctx, Op::CodeExchange, n, Duration::ZERO, Duration::from_secs(1)).await;
+    if probe.ops == 0 {
+        bail!("no code exchange succeeded: {}", probe.first_error.unwrap_or_default());
+    }
+    let have = o.codes.lock().unwrap_or_else(|e| e.into_inner()).len();
+    let want = (probe.per_second() * (args.warmup + args.duration).as_secs_f64() * 1.33).ceil() as usize;
+    let more = want.saturating_sub(have);
+    eprintln!(
+        "    {:.0} exchanges/s; minting {more} more codes (GET /oauth2/authorize with the session cookie)",
+        probe.per_second()
+    );
+    o.mint_stock(ctx, more, n).await?;
+    minted += more;
+    let took = start.elapsed().as_secs_f64() - probe.elapsed.as_secs_f64();
+    let stock = o.codes.lock().unwrap_or_else(|e| e.into_inner()).len();
+    eprintln!(
+        "    {minted} codes minted in {took:.1} s ({:.0}/s), {stock} in stock",
+        minted as f64 / took
+    );
+    o.minted_in_loop.store(0, Ordering::Relaxed);
+    let (row, _) = measure(srv, ctx, Op::CodeExchange, n, args, W_OAUTH_CODE, kind).await;
+    let in_loop = o.minted_in_loop.load(Ordering::Relaxed);
+    let mut note = format!(
+        "PKCE S256, public client; 2 RS256 signatures per exchange; {stock} codes minted before the timed part \
+         ({minted} in all, {:.0}/s by GET /oauth2/authorize with the session cookie, {n} clients)",
+        minted as f64 / took
+    );
+    if in_loop > 0 {
+        note += &format!("; the stock ran out: {in_loop} codes minted inside the timed loop");
+    }
+    Ok(row.note(&note))
 }
 
 /// Sign-ins from one client on a fresh instance whose pool (8 users) has, or has not, a Node

@@ -1,7 +1,8 @@
 //! The results: a Markdown report (tables) and the same figures as JSON.
 use crate::load::Outcome;
+use crate::oauth::SigningBound;
 use crate::servers::Kind;
-use crate::{W_GETUSER, W_LISTUSERS, W_PASSWORD, W_REFRESH, W_SIGNED_DEV, W_SIGNED_PROD};
+use crate::{W_GETUSER, W_LISTUSERS, W_LOGIN_PAGE_1, W_OAUTH_CC, W_PASSWORD, W_REFRESH, W_SIGNED_DEV, W_SIGNED_PROD};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::fmt::Write;
@@ -160,6 +161,8 @@ pub struct Report {
     pub servers: Vec<ServerSummary>,
     pub rows: Vec<Row>,
     pub failures: Vec<String>,
+    /// RS256 signatures/s of this machine, measured in-process before the servers ran.
+    pub signing_bound: Option<SigningBound>,
 }
 
 fn num(v: f64) -> String {
@@ -206,6 +209,7 @@ impl Report {
             servers: Vec::new(),
             rows: Vec::new(),
             failures: Vec::new(),
+            signing_bound: None,
         }
     }
 
@@ -221,6 +225,7 @@ impl Report {
             "settings": self.settings,
             "servers": self.servers,
             "results": self.rows,
+            "rs256_signing_bound": self.signing_bound,
             "goals": self.goals().iter().map(|g| json!({
                 "goal": g.name,
                 "target": g.target,
@@ -261,6 +266,18 @@ impl Report {
             let _ = writeln!(s, "Cognate built from commit {c}.");
         }
         let _ = writeln!(s, "Command: `{command}`\n");
+        if let Some(b) = &self.signing_bound {
+            let _ = writeln!(
+                s,
+                "RS256 signing bound (measured in the harness right before and right after the client_credentials workload, \
+                 the server idle; `cognate_crypto::jwt`, one \
+                 RSA-2048 key, {} threads for {:.1} s): {} signatures/s ({:.0} µs each on one thread).\n",
+                b.threads,
+                b.seconds,
+                num(b.per_second),
+                b.micros_each
+            );
+        }
         let _ = writeln!(
             s,
             "Each workload: {} s warm-up, then {} s measured; {} concurrent clients unless the row says 1 client, \
@@ -567,6 +584,43 @@ impl Report {
                 })
                 .collect(),
         });
+        // client_credentials against the RS256 signing bound (one signature per token).
+        if let Some(b) = &self.signing_bound {
+            let cc: Vec<_> = kinds
+                .iter()
+                .map(|&k| {
+                    let v = self.row(W_OAUTH_CC, k).and_then(|r| r.ops_per_s);
+                    let pct = v.map(|v| v / b.per_second * 100.0);
+                    (
+                        k,
+                        v.zip(pct)
+                            .map(|(v, p)| format!("{p:.0} % ({} of {}/s)", rate(v), num(b.per_second))),
+                        pct.map(|p| p >= 85.0),
+                    )
+                })
+                .collect();
+            if cc.iter().any(|(_, v, _)| v.is_some()) {
+                goals.push(Goal {
+                    name: "client_credentials tokens/s, against the RS256 signing bound".into(),
+                    target: "≥ 85 %".into(),
+                    values: cc,
+                });
+            }
+        }
+        let login: Vec<_> = kinds
+            .iter()
+            .map(|&k| {
+                let v = self.row(W_LOGIN_PAGE_1, k).and_then(|r| r.p50_ms);
+                (k, v.map(|v| format!("{} ms", ms(v))), v.map(|v| v < 2.0))
+            })
+            .collect();
+        if login.iter().any(|(_, v, _)| v.is_some()) {
+            goals.push(Goal {
+                name: "Hosted sign-in page (GET /login), p50, 1 client".into(),
+                target: "< 2 ms".into(),
+                values: login,
+            });
+        }
         // The cost of verifying SigV4: signed AdminGetUser/s, production against development.
         let sigv4: Vec<_> = kinds
             .iter()
