@@ -59,6 +59,8 @@ pub struct Cognito {
     pub(crate) quotas: Option<crate::quotas::Quotas>,
     /// Serialises guesses (passwords, codes) and code requests per user; see `locks.rs`.
     pub(crate) guess_locks: crate::locks::KeyedLocks,
+    /// The clients `client_credentials` serves, read briefly from memory; see `oauth/machines.rs`.
+    pub(crate) machine_clients: crate::oauth::machines::MachineClients,
     /// Counters for names that match no user (PreventUserExistenceErrors); see `ops/limits.rs`.
     pub(crate) ghosts: Mutex<HashMap<String, crate::ops::limits::Ghost>>,
 }
@@ -106,6 +108,7 @@ impl Cognito {
             keys: Mutex::new(HashMap::new()),
             quotas: None,
             guess_locks: Default::default(),
+            machine_clients: Default::default(),
             ghosts: Mutex::new(HashMap::new()),
         })
     }

@@ -52,7 +52,10 @@ CREATE TABLE challenges (id TEXT PRIMARY KEY, pool_id TEXT NOT NULL, expires_ms 
 CREATE TABLE secrets (scope TEXT NOT NULL, name TEXT COLLATE "C" NOT NULL, value BYTEA NOT NULL, PRIMARY KEY (scope, name));
 CREATE TABLE messages (seq BIGSERIAL PRIMARY KEY, to_addr TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX messages_by_to ON messages(to_addr, seq);
-"#];
+"#,
+// Expired challenges (and authorization codes) are swept by expiry on every insert.
+"CREATE INDEX challenges_by_expiry ON challenges(expires_ms);",
+];
 
 fn sql_error(e: tokio_postgres::Error) -> StoreError {
     if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {

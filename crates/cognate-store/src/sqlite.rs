@@ -85,7 +85,10 @@ CREATE TABLE challenges (id TEXT PRIMARY KEY, pool_id TEXT NOT NULL, expires_ms 
 CREATE TABLE secrets (scope TEXT NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (scope, name));
 CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, to_addr TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX messages_by_to ON messages(to_addr, seq);
-"#];
+"#,
+// Expired challenges (and authorization codes) are swept by expiry on every insert.
+"CREATE INDEX challenges_by_expiry ON challenges(expires_ms);",
+];
 
 fn sql_error(e: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(f, _) = &e

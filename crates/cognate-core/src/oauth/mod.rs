@@ -5,6 +5,7 @@
 //! machine as the JSON API ([`Cognito::hosted_sign_in`]) and turn the result into a code here.
 pub mod authorize;
 pub mod browser;
+pub mod machines;
 pub mod token;
 pub mod userinfo;
 

@@ -1,5 +1,6 @@
 //! `POST /oauth2/token`: the authorization_code, refresh_token and client_credentials grants,
 //! with the client authenticated by HTTP Basic or by `client_id`/`client_secret` in the body.
+use super::machines::MachineClient;
 use super::{OAuthError, allows_flow, client_scopes, domain_pool_check, is_custom_scope, oauth_enabled, split_scopes};
 use crate::error::{Error, ErrorKind};
 use crate::model::{AppClient, UserPool};
@@ -57,6 +58,35 @@ fn invalid_client() -> OAuthError {
     OAuthError::new(400, "invalid_client")
 }
 
+/// The client id and secret a request authenticates with: HTTP Basic, or `client_id` (and
+/// `client_secret`) in the body; both ways at once must name the same client.
+fn credentials(req: &TokenForm) -> OAuthResult<(String, Option<String>)> {
+    let body_id = req.form.get("client_id");
+    match &req.basic {
+        Some((id, secret)) => {
+            if body_id.is_some_and(|b| b != id) {
+                return Err(invalid_client());
+            }
+            Ok((id.clone(), Some(secret.clone())))
+        }
+        None => Ok((
+            body_id.cloned().ok_or_else(invalid_client)?,
+            req.form.get("client_secret").cloned(),
+        )),
+    }
+}
+
+/// A client with a secret must be given it (compared in constant time).
+fn check_secret(client: &AppClient, secret: Option<String>) -> OAuthResult<()> {
+    if let Some(expected) = &client.secret {
+        let given = secret.unwrap_or_default();
+        if !cognate_crypto::ct_eq(given.as_bytes(), expected.as_bytes()) {
+            return Err(invalid_client());
+        }
+    }
+    Ok(())
+}
+
 impl Cognito {
     /// Answers a token request. `domain_pool` is the pool whose domain the request came to,
     /// when it came to one by name.
@@ -76,14 +106,27 @@ impl Cognito {
         ) {
             return Err(OAuthError::new(400, "unsupported_grant_type"));
         }
+        if grant_type == "client_credentials" {
+            let (client_id, secret) = credentials(req)?;
+            let machine = self
+                .machine_client(&client_id)
+                .await
+                .map_err(OAuthError::internal)?
+                .ok_or_else(invalid_client)?;
+            check_secret(&machine.client, secret)?;
+            domain_pool_check(&machine.pool, domain_pool)?;
+            if !oauth_enabled(&machine.client) {
+                return Err(OAuthError::new(400, "unauthorized_client"));
+            }
+            return self.client_credentials(req, &machine, ctx).await;
+        }
         let (client, pool) = self.authenticate_client(req, domain_pool).await?;
         if !oauth_enabled(&client) {
             return Err(OAuthError::new(400, "unauthorized_client"));
         }
         match grant_type.as_str() {
             "authorization_code" => self.redeem_code(req, &pool, &client, ctx).await,
-            "refresh_token" => self.redeem_refresh_token(req, &pool, &client, ctx).await,
-            _ => self.client_credentials(req, &pool, &client, ctx).await,
+            _ => self.redeem_refresh_token(req, &pool, &client, ctx).await,
         }
     }
 
@@ -95,30 +138,13 @@ impl Cognito {
         req: &TokenForm,
         domain_pool: Option<&str>,
     ) -> OAuthResult<(AppClient, UserPool)> {
-        let body_id = req.form.get("client_id");
-        let (client_id, secret) = match &req.basic {
-            Some((id, secret)) => {
-                if body_id.is_some_and(|b| b != id) {
-                    return Err(invalid_client());
-                }
-                (id.clone(), Some(secret.clone()))
-            }
-            None => (
-                body_id.cloned().ok_or_else(invalid_client)?,
-                req.form.get("client_secret").cloned(),
-            ),
-        };
+        let (client_id, secret) = credentials(req)?;
         let client = self
             .find_client(&client_id)
             .await
             .map_err(OAuthError::internal)?
             .ok_or_else(invalid_client)?;
-        if let Some(expected) = &client.secret {
-            let given = secret.unwrap_or_default();
-            if !cognate_crypto::ct_eq(given.as_bytes(), expected.as_bytes()) {
-                return Err(invalid_client());
-            }
-        }
+        check_secret(&client, secret)?;
         let pool = self
             .store
             .get_pool(&client.pool_id)
@@ -228,10 +254,10 @@ impl Cognito {
     async fn client_credentials(
         &self,
         req: &TokenForm,
-        pool: &UserPool,
-        client: &AppClient,
+        machine: &MachineClient,
         ctx: &CallContext,
     ) -> OAuthResult<TokenResponse> {
+        let (client, pool) = (&machine.client, &machine.pool);
         if client.secret.is_none() || !allows_flow(client, "client_credentials") {
             return Err(OAuthError::new(400, "unauthorized_client"));
         }
@@ -247,7 +273,11 @@ impl Cognito {
         } else {
             return Err(OAuthError::new(400, "invalid_scope"));
         };
-        let mut scopes = self.active_scopes(pool, scopes).await.map_err(OAuthError::internal)?;
+        // Scopes whose resource server no longer defines them are dropped, as Cognito drops them.
+        let mut scopes: Vec<String> = scopes
+            .into_iter()
+            .filter(|s| machine.active_scopes.contains(s))
+            .collect();
         if scopes.is_empty() {
             return Err(OAuthError::new(400, "invalid_scope"));
         }

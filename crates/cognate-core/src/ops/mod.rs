@@ -82,6 +82,7 @@ macro_rules! operations {
                 {
                     return Some(Err(e));
                 }
+                crate::oauth::machines::note_operation(self, name);
                 Some(match name {
                     $( $name => operations!(@call self, $method, req, ctx $(, $ctx)?), )*
                     _ => return None,

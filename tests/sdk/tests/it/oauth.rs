@@ -740,6 +740,35 @@ async fn client_credentials_gives_a_machine_token_with_resource_server_scopes() 
     )
     .await;
     assert_eq!(err["error"], "unauthorized_client");
+    // Changes count at once (the client is served from memory between them): a scope its
+    // resource server no longer defines is dropped, a deleted client gets nothing.
+    c.idp
+        .update_resource_server()
+        .user_pool_id(&p.pool.pool_id)
+        .identifier("https://api.example.com")
+        .name("api")
+        .scopes(
+            ResourceServerScopeType::builder()
+                .scope_name("read")
+                .scope_description("read")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("UpdateResourceServer");
+    let (_, tokens) = token(&c, &[("grant_type", "client_credentials")], Some((id, secret))).await;
+    let access = c.verify_jwt(&p.pool.pool_id, tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(access.claims["scope"], "https://api.example.com/read");
+    c.idp
+        .delete_user_pool_client()
+        .user_pool_id(&p.pool.pool_id)
+        .client_id(id)
+        .send()
+        .await
+        .expect("DeleteUserPoolClient");
+    let (status, err) = token(&c, &[("grant_type", "client_credentials")], Some((id, secret))).await;
+    assert_eq!((status, err["error"].as_str()), (400, Some("invalid_client")));
     // A JSON body is not a token request.
     let resp = c
         .http
