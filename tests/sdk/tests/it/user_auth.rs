@@ -501,3 +501,42 @@ async fn wrong_codes_run_out() {
     assert_eq!(err.code, "NotAuthorizedException");
     c.shutdown().await;
 }
+
+/// Amplify v6: `signIn` with `authFlowType: 'USER_AUTH'` and `preferredChallenge: 'EMAIL_OTP'`,
+/// then `confirmSignIn` with the code from the outbox (`tests/node/amplify-email-otp.mjs`).
+#[tokio::test]
+async fn amplify_v6_signs_in_with_an_email_code() {
+    let dir = crate::srp_clients::repo_root().join("tests/node");
+    assert!(
+        dir.join("node_modules/aws-amplify").is_dir(),
+        "{}/node_modules is missing or incomplete: run `npm ci --prefix tests/node` in the repository root",
+        dir.display()
+    );
+    let c = Cognate::start().await;
+    let pool = passwordless_pool(&c, &ALL_FACTORS, true).await;
+    let sub = c.admin_user(&pool, "amy", "amy@example.com").await;
+    let args = [
+        "amplify-email-otp.mjs",
+        &c.endpoint,
+        &pool.pool_id,
+        &pool.client_id,
+        "amy",
+        "amy@example.com",
+    ];
+    let out = crate::srp_clients::run(std::path::Path::new("node"), &args, &dir).await;
+    let result: serde_json::Value =
+        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"));
+    assert_eq!(result["username"], "amy");
+    assert_eq!(result["userId"], sub.as_str());
+    assert_eq!(result["delivery"]["deliveryMedium"], "EMAIL");
+    assert_eq!(result["delivery"]["destination"], "a***@e***");
+    assert_eq!(
+        result["operations"],
+        serde_json::json!(["InitiateAuth", "RespondToAuthChallenge"]),
+        "{result}"
+    );
+    let access = c.verify_jwt(&pool.pool_id, result["access"].as_str().unwrap()).await;
+    assert_eq!(access.claims["client_id"], pool.client_id.as_str());
+    assert_eq!(c.messages(Some("amy@example.com")).await.len(), 1);
+    c.shutdown().await;
+}
