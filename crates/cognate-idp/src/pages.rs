@@ -703,6 +703,7 @@ pub(crate) async fn challenge_submit(
         name: name.clone(),
         session: session.clone(),
         parameters,
+        available_challenges: Vec::new(),
     };
     let mut responses = BTreeMap::from([("USERNAME".to_owned(), username.clone())]);
     if let Some(h) = secret_hash(&a, &username) {

@@ -5,6 +5,7 @@
 //! `…Output` (both beside the method, in the file the table names). [`Input::decode`] reads an
 //! input from its JSON request with AWS's validation messages; outputs serialise to the JSON
 //! Cognito answers. Rust callers build inputs directly and never touch JSON.
+pub mod auth_factors;
 pub mod clients;
 pub mod domains;
 pub mod groups;
@@ -144,6 +145,8 @@ operations! {
     "AdminCreateUser" => admin_create_user(ctx) in "users.rs",
     "GetUser" => get_user in "users.rs",
     "AdminGetUser" => admin_get_user in "users.rs",
+    "GetUserAuthFactors" => get_user_auth_factors in "auth_factors.rs",
+    "AdminGetUserAuthFactors" => admin_get_user_auth_factors in "auth_factors.rs",
     "DeleteUser" => delete_user in "users.rs",
     "AdminDeleteUser" => admin_delete_user in "users.rs",
     "AdminEnableUser" => admin_enable_user in "users.rs",

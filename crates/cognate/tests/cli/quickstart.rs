@@ -151,6 +151,27 @@ fn aws_cli_quick_start_runs_as_written() {
 }
 
 #[test]
+fn passwordless_quick_start_runs_as_written() {
+    let readme = readme();
+    let home = tempfile::tempdir().unwrap();
+    let mut server = Command::new(BIN)
+        .args(["serve", "--memory", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cognate starts");
+    let port = wait_ready(&mut server);
+    let _server = Stop(server);
+
+    let out = run_block(&readme.commands["passwordless"], port, home.path());
+    let stdout = assert_ran(&out, "the passwordless quick start");
+    let result = last_json(&stdout);
+    let auth = &result["AuthenticationResult"];
+    assert!(auth["AccessToken"].is_string(), "{result}");
+    assert!(auth["RefreshToken"].is_string(), "{result}");
+}
+
+#[test]
 fn serverless_quick_start_runs_as_written_from_the_app_folder() {
     let readme = readme();
     let app = tempfile::tempdir().unwrap();

@@ -41,3 +41,5 @@ mod triggers_failures;
 mod triggers_messages;
 mod triggers_signup;
 mod ui_customization;
+mod user_auth;
+mod user_auth_settings;

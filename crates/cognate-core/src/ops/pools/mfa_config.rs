@@ -4,6 +4,7 @@ use crate::error::{Error, Result};
 use crate::model::UserPool;
 use crate::ops::Input;
 use crate::ops::pools::UserPoolRef;
+use crate::ops::pools::sign_in_policy::{check_tier, checked_web_authn};
 use crate::request::Request;
 use crate::service::Cognito;
 use serde::Serialize;
@@ -43,12 +44,17 @@ impl Input for SetUserPoolMfaConfigInput {
             ));
         }
         let value = |name: &str| req.raw(name).cloned();
+        let web_authn_configuration = req
+            .raw("WebAuthnConfiguration")
+            .filter(|v| !v.is_null())
+            .map(checked_web_authn)
+            .transpose()?;
         Ok(Self {
             user_pool_id,
             sms_mfa_configuration: value("SmsMfaConfiguration"),
             software_token_mfa_configuration: value("SoftwareTokenMfaConfiguration"),
             email_mfa_configuration: value("EmailMfaConfiguration"),
-            web_authn_configuration: value("WebAuthnConfiguration"),
+            web_authn_configuration,
             mfa_configuration,
         })
     }
@@ -125,6 +131,7 @@ impl Cognito {
         if let Some(m) = input.mfa_configuration {
             pool.settings.insert("MfaConfiguration".into(), json!(m));
         }
+        check_tier(&pool.settings)?;
         pool.modified_ms = self.now_ms();
         self.store.update_pool(&pool).await?;
         Ok(UserPoolMfaConfig::of(&pool))

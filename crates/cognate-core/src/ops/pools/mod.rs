@@ -5,6 +5,7 @@
 pub mod custom_attributes;
 pub mod mfa_config;
 pub mod settings;
+pub mod sign_in_policy;
 pub mod tags;
 mod validation;
 
@@ -197,6 +198,7 @@ const KEPT_BY_UPDATE: &[&str] = &[
     "SmsMfaConfiguration",
     "SoftwareTokenMfaConfiguration",
     "EmailMfaConfiguration",
+    "WebAuthnConfiguration",
 ];
 
 impl Cognito {

@@ -1,6 +1,7 @@
 //! The checks and defaults of a pool's settings, shared by CreateUserPool and UpdateUserPool.
 //! They work on the settings map the pool stores (see `settings.rs` for the typed members).
 use crate::error::{Error, Result};
+use crate::ops::pools::sign_in_policy::{check_sign_in_policy, check_tier, checked_web_authn};
 use serde_json::{Map, Value, json};
 
 /// The password policy of a pool whose CreateUserPool request has none.
@@ -265,6 +266,9 @@ fn check_policies(s: &mut Map<String, Value>) -> Result<()> {
         None => default_password_policy(),
     };
     policies.insert("PasswordPolicy".into(), pp);
+    if let Some(sp) = policies.get("SignInPolicy") {
+        check_sign_in_policy(sp)?;
+    }
     policies
         .entry("SignInPolicy")
         .or_insert(json!({"AllowedFirstAuthFactors": ["PASSWORD"]}));
@@ -298,6 +302,11 @@ pub(super) fn apply_defaults(s: &mut Map<String, Value>) -> Result<()> {
     s.entry("EmailConfiguration")
         .or_insert(json!({"EmailSendingAccount": "COGNITO_DEFAULT"}));
     s.entry("UserPoolTier").or_insert(json!("ESSENTIALS"));
+    check_tier(s)?;
+    if let Some(w) = s.get("WebAuthnConfiguration").filter(|v| !v.is_null()) {
+        let w = checked_web_authn(w)?;
+        s.insert("WebAuthnConfiguration".into(), w);
+    }
     s.entry("UserPoolTags").or_insert(json!({}));
     s.entry("AutoVerifiedAttributes").or_insert(json!([]));
     let mut acu = s

@@ -20,6 +20,8 @@ pub struct Challenge {
     pub name: String,
     pub session: String,
     pub parameters: BTreeMap<String, String>,
+    /// SELECT_CHALLENGE's AvailableChallenges (empty for every other challenge).
+    pub available_challenges: Vec<String>,
 }
 
 pub(crate) fn expired_session() -> Error {

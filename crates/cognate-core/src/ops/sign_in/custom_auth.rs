@@ -236,6 +236,7 @@ impl Cognito {
             name: challenge.into(),
             session,
             parameters,
+            available_challenges: Vec::new(),
         }))
     }
 

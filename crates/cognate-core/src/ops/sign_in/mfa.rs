@@ -94,6 +94,7 @@ impl Cognito {
                         ("MFAS_CAN_CHOOSE".into(), json_list(&factors)),
                         ("USER_ID_FOR_SRP".into(), user.username.clone()),
                     ]),
+                    available_challenges: Vec::new(),
                 }))
             }
         }
@@ -117,6 +118,7 @@ impl Cognito {
                 ("MFAS_CAN_SETUP".into(), json_list(offered)),
                 ("USER_ID_FOR_SRP".into(), user.username.clone()),
             ]),
+            available_challenges: Vec::new(),
         }))
     }
 
@@ -168,6 +170,7 @@ impl Cognito {
             name: factor.name().into(),
             session,
             parameters: params,
+            available_challenges: Vec::new(),
         }))
     }
 

@@ -16,9 +16,11 @@ pub mod mfa;
 pub mod migration;
 pub mod names;
 pub mod new_password;
+pub mod otp;
 pub mod password;
 pub mod refresh;
 pub mod srp;
+pub mod user_auth;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{AppClient, User, UserPool};
@@ -163,6 +165,9 @@ pub struct SignInOutput {
     pub challenge_parameters: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authentication_result: Option<AuthenticationResult>,
+    /// The first factors SELECT_CHALLENGE offers (choice-based sign-in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available_challenges: Option<Vec<String>>,
 }
 
 pub type InitiateAuthOutput = SignInOutput;
@@ -177,6 +182,7 @@ impl From<Challenge> for SignInOutput {
             session: Some(c.session),
             challenge_parameters: c.parameters,
             authentication_result: None,
+            available_challenges: (!c.available_challenges.is_empty()).then_some(c.available_challenges),
         }
     }
 }
@@ -188,6 +194,7 @@ impl From<AuthenticationResult> for SignInOutput {
             session: None,
             challenge_parameters: BTreeMap::new(),
             authentication_result: Some(tokens),
+            available_challenges: None,
         }
     }
 }
@@ -368,10 +375,7 @@ impl Cognito {
             }
             (_, CustomAuth) => self.start_custom_auth(s, params).await,
             (_, UserSrpAuth) => self.start_srp(s, params).await,
-            (_, UserAuth) => Err(Error::invalid_parameter(format!(
-                "{} is not supported by this version of Cognate.",
-                flow.name()
-            ))),
+            (_, UserAuth) => self.start_user_auth(s, params).await,
             (Entry::Client, AdminNoSrpAuth | AdminUserPasswordAuth) | (Entry::Admin, UserPasswordAuth) => {
                 Err(Error::invalid_parameter("Initiate Auth method not supported."))
             }
@@ -420,6 +424,15 @@ impl Cognito {
             Some(PasswordVerifier) => self.answer_password_verifier(s, &session, user, responses).await,
             Some(NewPasswordRequired) => self.answer_new_password(s, user, responses).await,
             // Wrong codes put the session back themselves (up to a limit).
+            Some(SmsOtp) => self.answer_otp(session.clone(), user, responses).await,
+            Some(EmailOtp) if session.data.get(otp::FIRST_FACTOR).and_then(Value::as_bool) == Some(true) => {
+                self.answer_otp(session.clone(), user, responses).await
+            }
+            Some(SelectChallenge) => self.answer_select_challenge(s, &session, user, responses).await,
+            Some(Password | PasswordSrp) => self.answer_password_factor(s, &session, responses).await,
+            Some(WebAuthn) => Err(Error::invalid_parameter(
+                "WEB_AUTHN sign-in (passkeys) is not supported by this version of Cognate.",
+            )),
             Some(SoftwareTokenMfa | SmsMfa | EmailOtp | SelectMfaType | MfaSetup) => {
                 self.answer_mfa(s, session.clone(), user, responses).await
             }

@@ -66,10 +66,15 @@ pub enum ChallengeName {
     EmailOtp,
     SelectMfaType,
     MfaSetup,
+    SelectChallenge,
+    Password,
+    PasswordSrp,
+    SmsOtp,
+    WebAuthn,
 }
 
 impl ChallengeName {
-    const ALL: [ChallengeName; 8] = [
+    const ALL: [ChallengeName; 13] = [
         ChallengeName::PasswordVerifier,
         ChallengeName::NewPasswordRequired,
         ChallengeName::CustomChallenge,
@@ -78,6 +83,11 @@ impl ChallengeName {
         ChallengeName::EmailOtp,
         ChallengeName::SelectMfaType,
         ChallengeName::MfaSetup,
+        ChallengeName::SelectChallenge,
+        ChallengeName::Password,
+        ChallengeName::PasswordSrp,
+        ChallengeName::SmsOtp,
+        ChallengeName::WebAuthn,
     ];
 
     pub fn name(self) -> &'static str {
@@ -90,6 +100,11 @@ impl ChallengeName {
             ChallengeName::EmailOtp => "EMAIL_OTP",
             ChallengeName::SelectMfaType => "SELECT_MFA_TYPE",
             ChallengeName::MfaSetup => "MFA_SETUP",
+            ChallengeName::SelectChallenge => "SELECT_CHALLENGE",
+            ChallengeName::Password => "PASSWORD",
+            ChallengeName::PasswordSrp => "PASSWORD_SRP",
+            ChallengeName::SmsOtp => "SMS_OTP",
+            ChallengeName::WebAuthn => "WEB_AUTHN",
         }
     }
 

@@ -43,6 +43,7 @@ impl Cognito {
                 ),
                 ("userAttributes".into(), Value::Object(attrs).to_string()),
             ]),
+            available_challenges: Vec::new(),
         }))
     }
 

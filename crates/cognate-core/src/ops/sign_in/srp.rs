@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 /// How far a PASSWORD_VERIFIER `TIMESTAMP` may be from the server's clock, either way.
 const SRP_TIMESTAMP_WINDOW_MS: i64 = 15 * 60 * 1000;
 
-const VERIFIER_KEY: &str = "srp_verifier";
+pub(crate) const VERIFIER_KEY: &str = "srp_verifier";
 
 impl Cognito {
     /// Sets a user's password: the argon2id hash for password flows and the SRP verifier.
@@ -50,6 +50,15 @@ impl Cognito {
             "ALLOW_USER_SRP_AUTH",
             "USER_SRP_AUTH flow not enabled for this client",
         )?;
+        self.start_srp_first_factor(s, params).await
+    }
+
+    /// SRP_A answered with PASSWORD_VERIFIER (USER_SRP_AUTH, or USER_AUTH's PASSWORD_SRP).
+    pub(crate) async fn start_srp_first_factor(
+        &self,
+        s: &SignIn<'_>,
+        params: &BTreeMap<String, String>,
+    ) -> Result<Next> {
         let username = username_param(params)?;
         let srp_a = params.get("SRP_A").ok_or_else(|| Error::missing("SRP_A"))?;
         let a = srp::parse_srp_a(srp_a).map_err(|_| Error::invalid_parameter("Invalid SRP_A value."))?;
@@ -269,5 +278,6 @@ fn password_verifier(
             ("USERNAME".into(), user_id.to_owned()),
             ("USER_ID_FOR_SRP".into(), user_id.to_owned()),
         ]),
+        available_challenges: Vec::new(),
     })
 }
