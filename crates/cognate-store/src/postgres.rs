@@ -9,7 +9,8 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 use tokio_postgres::types::ToSql;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE pools (id TEXT COLLATE "C" PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE clients (client_id TEXT COLLATE "C" PRIMARY KEY, pool_id TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX clients_by_pool ON clients(pool_id, client_id);
@@ -53,8 +54,8 @@ CREATE TABLE secrets (scope TEXT NOT NULL, name TEXT COLLATE "C" NOT NULL, value
 CREATE TABLE messages (seq BIGSERIAL PRIMARY KEY, to_addr TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX messages_by_to ON messages(to_addr, seq);
 "#,
-// Expired challenges (and authorization codes) are swept by expiry on every insert.
-"CREATE INDEX challenges_by_expiry ON challenges(expires_ms);",
+    // Expired challenges (and authorization codes) are swept by expiry on every insert.
+    "CREATE INDEX challenges_by_expiry ON challenges(expires_ms);",
 ];
 
 fn sql_error(e: tokio_postgres::Error) -> StoreError {

@@ -42,7 +42,8 @@ fn private_database_files(path: &Path) -> StoreResult<()> {
     Ok(())
 }
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE pools (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE clients (client_id TEXT PRIMARY KEY, pool_id TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX clients_by_pool ON clients(pool_id, client_id);
@@ -86,8 +87,8 @@ CREATE TABLE secrets (scope TEXT NOT NULL, name TEXT NOT NULL, value BLOB NOT NU
 CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, to_addr TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX messages_by_to ON messages(to_addr, seq);
 "#,
-// Expired challenges (and authorization codes) are swept by expiry on every insert.
-"CREATE INDEX challenges_by_expiry ON challenges(expires_ms);",
+    // Expired challenges (and authorization codes) are swept by expiry on every insert.
+    "CREATE INDEX challenges_by_expiry ON challenges(expires_ms);",
 ];
 
 fn sql_error(e: rusqlite::Error) -> StoreError {

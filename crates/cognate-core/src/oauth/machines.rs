@@ -23,10 +23,17 @@ pub struct MachineClient {
     pub active_scopes: Vec<String>,
 }
 
+/// A client as read from the store: in which generation of changes, and when.
+struct Entry {
+    generation: u64,
+    read_ms: i64,
+    client: Arc<MachineClient>,
+}
+
 #[derive(Default)]
 pub(crate) struct MachineClients {
     generation: AtomicU64,
-    entries: Mutex<HashMap<String, (u64, i64, Arc<MachineClient>)>>,
+    entries: Mutex<HashMap<String, Entry>>,
 }
 
 /// Operations that change what a machine client entry holds.
@@ -52,16 +59,16 @@ impl Cognito {
     pub(crate) async fn machine_client(&self, client_id: &str) -> Result<Option<Arc<MachineClient>>> {
         let now = self.now_ms();
         let generation = self.machine_clients.generation.load(Ordering::SeqCst);
-        if let Some((g, read_at, entry)) = self
+        if let Some(entry) = self
             .machine_clients
             .entries
             .lock()
             .expect("machine client cache poisoned")
             .get(client_id)
-            && *g == generation
-            && now < read_at + MACHINE_CLIENT_SECS * 1000
+            && entry.generation == generation
+            && now < entry.read_ms + MACHINE_CLIENT_SECS * 1000
         {
-            return Ok(Some(entry.clone()));
+            return Ok(Some(entry.client.clone()));
         }
         let Some(client) = self.find_client(client_id).await? else {
             return Ok(None);
@@ -79,11 +86,22 @@ impl Cognito {
             pool,
             active_scopes,
         });
-        let mut entries = self.machine_clients.entries.lock().expect("machine client cache poisoned");
+        let mut entries = self
+            .machine_clients
+            .entries
+            .lock()
+            .expect("machine client cache poisoned");
         // Bounded by the number of clients that authenticated; entries of another generation
         // are stale and go.
-        entries.retain(|_, (g, _, _)| *g == generation);
-        entries.insert(client_id.to_owned(), (generation, now, entry.clone()));
+        entries.retain(|_, e| e.generation == generation);
+        entries.insert(
+            client_id.to_owned(),
+            Entry {
+                generation,
+                read_ms: now,
+                client: entry.clone(),
+            },
+        );
         Ok(Some(entry))
     }
 }

@@ -758,7 +758,9 @@ async fn client_credentials_gives_a_machine_token_with_resource_server_scopes() 
         .await
         .expect("UpdateResourceServer");
     let (_, tokens) = token(&c, &[("grant_type", "client_credentials")], Some((id, secret))).await;
-    let access = c.verify_jwt(&p.pool.pool_id, tokens["access_token"].as_str().unwrap()).await;
+    let access = c
+        .verify_jwt(&p.pool.pool_id, tokens["access_token"].as_str().unwrap())
+        .await;
     assert_eq!(access.claims["scope"], "https://api.example.com/read");
     c.idp
         .delete_user_pool_client()
