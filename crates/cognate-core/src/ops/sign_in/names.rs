@@ -66,10 +66,12 @@ pub enum ChallengeName {
     EmailOtp,
     SelectMfaType,
     MfaSetup,
+    DeviceSrpAuth,
+    DevicePasswordVerifier,
 }
 
 impl ChallengeName {
-    const ALL: [ChallengeName; 8] = [
+    const ALL: [ChallengeName; 10] = [
         ChallengeName::PasswordVerifier,
         ChallengeName::NewPasswordRequired,
         ChallengeName::CustomChallenge,
@@ -78,6 +80,8 @@ impl ChallengeName {
         ChallengeName::EmailOtp,
         ChallengeName::SelectMfaType,
         ChallengeName::MfaSetup,
+        ChallengeName::DeviceSrpAuth,
+        ChallengeName::DevicePasswordVerifier,
     ];
 
     pub fn name(self) -> &'static str {
@@ -90,6 +94,8 @@ impl ChallengeName {
             ChallengeName::EmailOtp => "EMAIL_OTP",
             ChallengeName::SelectMfaType => "SELECT_MFA_TYPE",
             ChallengeName::MfaSetup => "MFA_SETUP",
+            ChallengeName::DeviceSrpAuth => "DEVICE_SRP_AUTH",
+            ChallengeName::DevicePasswordVerifier => "DEVICE_PASSWORD_VERIFIER",
         }
     }
 
