@@ -149,9 +149,9 @@ async fn device_srp(
     username: &str,
     device: &RustDevice,
     password: &str,
-    challenge: &RespondToAuthChallengeOutput,
+    (name, session): (Option<&ChallengeNameType>, Option<&str>),
 ) -> Result<RespondToAuthChallengeOutput, AwsError> {
-    assert_eq!(challenge.challenge_name(), Some(&ChallengeNameType::DeviceSrpAuth));
+    assert_eq!(name, Some(&ChallengeNameType::DeviceSrpAuth));
     let tracked = aws_cognito_srp::TrackedDevice::new(&pool.pool_id, &device.group_key, &device.key, password);
     let client = aws_cognito_srp::SrpClient::new(tracked, &pool.client_id, None);
     let params = client.get_auth_parameters();
@@ -160,7 +160,7 @@ async fn device_srp(
         .respond_to_auth_challenge()
         .client_id(&pool.client_id)
         .challenge_name(ChallengeNameType::DeviceSrpAuth)
-        .set_session(challenge.session().map(str::to_string))
+        .set_session(session.map(str::to_string))
         .challenge_responses("USERNAME", username)
         .challenge_responses("DEVICE_KEY", &params.device_key)
         .challenge_responses("SRP_A", &params.a)
@@ -223,7 +223,11 @@ async fn sign_in_gives_a_new_device_only_where_the_pool_tracks_devices() {
         .send()
         .await
         .unwrap();
-    let dc = described.user_pool().unwrap().device_configuration().expect("DeviceConfiguration");
+    let dc = described
+        .user_pool()
+        .unwrap()
+        .device_configuration()
+        .expect("DeviceConfiguration");
     assert!(!dc.challenge_required_on_new_device() && !dc.device_only_remembered_on_user_prompt());
     let tokens = c.sign_in(&pool, "bob", PASSWORD).await;
     let meta = tokens.new_device_metadata().expect("NewDeviceMetadata");
@@ -253,7 +257,12 @@ async fn device_operations_and_their_refusals() {
     let listed = c.idp.list_devices().access_token(&access).send().await.unwrap();
     assert!(listed.devices().is_empty());
     expect_err_msg(
-        c.idp.get_device().access_token(&access).device_key(&first_key).send().await,
+        c.idp
+            .get_device()
+            .access_token(&access)
+            .device_key(&first_key)
+            .send()
+            .await,
         "ResourceNotFoundException",
         "Device does not exist.",
     );
@@ -277,7 +286,10 @@ async fn device_operations_and_their_refusals() {
 
     // Confirmed: on user prompt, so not remembered until the user says so.
     let (first, necessary) = confirm(&c, &pool, &tokens, "laptop").await;
-    assert!(necessary, "UserConfirmationNecessary with DeviceOnlyRememberedOnUserPrompt");
+    assert!(
+        necessary,
+        "UserConfirmationNecessary with DeviceOnlyRememberedOnUserPrompt"
+    );
     let d = get_device(&c, &access, &first.key).await;
     assert_eq!(d.device_key(), Some(first.key.as_str()));
     assert_eq!(device_attr(&d, "device_status").as_deref(), Some("not_remembered"));
@@ -313,7 +325,14 @@ async fn device_operations_and_their_refusals() {
     expected.sort_unstable();
     assert_eq!(keys, expected);
     assert!(all.pagination_token().is_none());
-    let page1 = c.idp.list_devices().access_token(&access).limit(1).send().await.unwrap();
+    let page1 = c
+        .idp
+        .list_devices()
+        .access_token(&access)
+        .limit(1)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page1.devices().len(), 1);
     let token = page1.pagination_token().expect("PaginationToken");
     let page2 = c
@@ -338,7 +357,10 @@ async fn device_operations_and_their_refusals() {
         .send()
         .await
         .unwrap();
-    assert_eq!(device_attr(admin.device().unwrap(), "device_name").as_deref(), Some("phone"));
+    assert_eq!(
+        device_attr(admin.device().unwrap(), "device_name").as_deref(),
+        Some("phone")
+    );
     c.idp
         .admin_update_device_status()
         .user_pool_id(&pool.pool_id)
@@ -374,7 +396,12 @@ async fn device_operations_and_their_refusals() {
         .await
         .expect("ForgetDevice");
     expect_err_msg(
-        c.idp.forget_device().access_token(&access).device_key(&first.key).send().await,
+        c.idp
+            .forget_device()
+            .access_token(&access)
+            .device_key(&first.key)
+            .send()
+            .await,
         "ResourceNotFoundException",
         "Device does not exist.",
     );
@@ -391,7 +418,12 @@ async fn device_operations_and_their_refusals() {
 
     // AWS's request validation.
     let bad_key = expect_err(
-        c.idp.get_device().access_token(&access).device_key("no-underscore").send().await,
+        c.idp
+            .get_device()
+            .access_token(&access)
+            .device_key("no-underscore")
+            .send()
+            .await,
         "InvalidParameterException",
     );
     assert!(
@@ -416,7 +448,10 @@ async fn device_operations_and_their_refusals() {
         c.idp.list_devices().access_token(&access).limit(61).send().await,
         "InvalidParameterException",
     );
-    assert!(bad_limit.contains("Member must have value less than or equal to 60"), "{bad_limit}");
+    assert!(
+        bad_limit.contains("Member must have value less than or equal to 60"),
+        "{bad_limit}"
+    );
     expect_err_msg(
         c.idp.list_devices().access_token("not-a-token").send().await,
         "NotAuthorizedException",
@@ -486,9 +521,16 @@ async fn a_remembered_device_signs_in_without_mfa() {
     // SRP naming the remembered device: DEVICE_SRP_AUTH instead of SOFTWARE_TOKEN_MFA.
     let challenge = srp_with_device(&c, &pool, "mia", &device.key).await.unwrap();
     assert_eq!(challenge.challenge_name(), Some(&ChallengeNameType::DeviceSrpAuth));
-    let out = device_srp(&c, &pool, "mia", &device, &device.password, &challenge)
-        .await
-        .expect("device SRP");
+    let out = device_srp(
+        &c,
+        &pool,
+        "mia",
+        &device,
+        &device.password,
+        (challenge.challenge_name(), challenge.session()),
+    )
+    .await
+    .expect("device SRP");
     let tokens = out.authentication_result().expect("tokens without MFA");
     assert!(tokens.new_device_metadata().is_none(), "a known device gets no new key");
     let claims = c.verify_jwt(&pool.pool_id, tokens.access_token().unwrap()).await.claims;
@@ -498,9 +540,16 @@ async fn a_remembered_device_signs_in_without_mfa() {
 
     // The wrong device password fails.
     let challenge = srp_with_device(&c, &pool, "mia", &device.key).await.unwrap();
-    let err = device_srp(&c, &pool, "mia", &device, "not-the-device-password", &challenge)
-        .await
-        .unwrap_err();
+    let err = device_srp(
+        &c,
+        &pool,
+        "mia",
+        &device,
+        "not-the-device-password",
+        (challenge.challenge_name(), challenge.session()),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code, "NotAuthorizedException");
     assert_eq!(err.message.as_deref(), Some("Incorrect username or password."));
 
@@ -540,10 +589,22 @@ async fn a_remembered_device_signs_in_without_mfa() {
         .send()
         .await
         .expect("TOTP");
-    let out = device_srp(&c, &pool, "mia", &device, &device.password, &out)
-        .await
-        .expect("device SRP after MFA");
-    let refresh = out.authentication_result().unwrap().refresh_token().unwrap().to_string();
+    let out = device_srp(
+        &c,
+        &pool,
+        "mia",
+        &device,
+        &device.password,
+        (out.challenge_name(), out.session()),
+    )
+    .await
+    .expect("device SRP after MFA");
+    let refresh = out
+        .authentication_result()
+        .unwrap()
+        .refresh_token()
+        .unwrap()
+        .to_string();
 
     // The refresh token belongs to the device.
     expect_err_msg(
@@ -562,7 +623,10 @@ async fn a_remembered_device_signs_in_without_mfa() {
         .await
         .expect("refresh on the device");
     let claims = c
-        .verify_jwt(&pool.pool_id, refreshed.authentication_result().unwrap().access_token().unwrap())
+        .verify_jwt(
+            &pool.pool_id,
+            refreshed.authentication_result().unwrap().access_token().unwrap(),
+        )
         .await
         .claims;
     assert_eq!(claims["device_key"], device.key.as_str());
@@ -694,4 +758,59 @@ async fn amazon_cognito_identity_js_remembers_a_device_and_skips_mfa() {
     let d = &devices.devices()[0];
     assert_eq!(device_attr(d, "device_status").as_deref(), Some("remembered"));
     assert!(d.device_last_authenticated_date().is_some());
+}
+
+/// The triggers of a device sign-in: `newDeviceUsed` in PostAuthentication when a new device
+/// key is handed out, and PreTokenGeneration as `TokenGeneration_AuthenticateDevice` after
+/// DEVICE_PASSWORD_VERIFIER.
+#[tokio::test]
+async fn device_sign_in_triggers() {
+    use cognate_sdk_tests::triggers::{POOL_PROPERTIES, TriggerApp};
+    let t = TriggerApp::start_edited("triggers", |yml| {
+        yml.replace(
+            POOL_PROPERTIES,
+            "DeviceConfiguration:\n          ChallengeRequiredOnNewDevice: true\n          DeviceOnlyRememberedOnUserPrompt: false",
+        )
+    })
+    .await;
+    t.c.admin_user(&t.pool, "tia", "tia@example.com").await;
+    let tokens = t.c.sign_in(&t.pool, "tia", PASSWORD).await;
+    let post = t.event("PostAuthentication_Authentication");
+    assert_eq!(post["request"]["newDeviceUsed"], serde_json::json!(true));
+    let (device, _) = confirm(&t.c, &t.pool, &tokens, "kiosk").await;
+
+    t.clear();
+    let out =
+        t.c.idp
+            .initiate_auth()
+            .client_id(&t.pool.client_id)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", "tia")
+            .auth_parameters("PASSWORD", PASSWORD)
+            .auth_parameters("DEVICE_KEY", &device.key)
+            .send()
+            .await
+            .unwrap();
+    let out = device_srp(
+        &t.c,
+        &t.pool,
+        "tia",
+        &device,
+        &device.password,
+        (out.challenge_name(), out.session()),
+    )
+    .await
+    .expect("device SRP");
+    assert!(out.authentication_result().is_some());
+    assert_eq!(
+        t.sources(),
+        [
+            "PreAuthentication_Authentication",
+            "TokenGeneration_AuthenticateDevice",
+            "PostAuthentication_Authentication"
+        ]
+    );
+    let post = t.event("PostAuthentication_Authentication");
+    assert_eq!(post["request"]["newDeviceUsed"], serde_json::json!(false));
+    t.shutdown().await;
 }
