@@ -187,6 +187,28 @@ async fn device_srp(
         .map_err(|e| aws_err::<(), _>(Err(e)))
 }
 
+/// A user with a verified phone number and SMS as their MFA.
+async fn sms_user(c: &Cognate, pool: &TestPool, username: &str) {
+    c.admin_user(pool, username, &format!("{username}@example.com")).await;
+    c.idp
+        .admin_update_user_attributes()
+        .user_pool_id(&pool.pool_id)
+        .username(username)
+        .user_attributes(attr("phone_number", PHONE))
+        .user_attributes(attr("phone_number_verified", "true"))
+        .send()
+        .await
+        .unwrap();
+    c.idp
+        .admin_set_user_mfa_preference()
+        .user_pool_id(&pool.pool_id)
+        .username(username)
+        .sms_mfa_settings(SmsMfaSettingsType::builder().enabled(true).preferred_mfa(true).build())
+        .send()
+        .await
+        .unwrap();
+}
+
 fn device_attr(d: &DeviceType, name: &str) -> Option<String> {
     attr_value(d.device_attributes(), name)
 }
@@ -713,24 +735,7 @@ async fn amazon_cognito_identity_js_remembers_a_device_and_skips_mfa() {
     let c = Cognate::start().await;
     let pool = device_pool(&c, true, true).await;
     require_mfa(&c, &pool, true).await;
-    c.admin_user(&pool, "noor", "noor@example.com").await;
-    c.idp
-        .admin_update_user_attributes()
-        .user_pool_id(&pool.pool_id)
-        .username("noor")
-        .user_attributes(attr("phone_number", PHONE))
-        .user_attributes(attr("phone_number_verified", "true"))
-        .send()
-        .await
-        .unwrap();
-    c.idp
-        .admin_set_user_mfa_preference()
-        .user_pool_id(&pool.pool_id)
-        .username("noor")
-        .sms_mfa_settings(SmsMfaSettingsType::builder().enabled(true).preferred_mfa(true).build())
-        .send()
-        .await
-        .unwrap();
+    sms_user(&c, &pool, "noor").await;
     let out = run(
         Path::new("node"),
         &[
@@ -813,4 +818,35 @@ async fn device_sign_in_triggers() {
     let post = t.event("PostAuthentication_Authentication");
     assert_eq!(post["request"]["newDeviceUsed"], serde_json::json!(false));
     t.shutdown().await;
+}
+
+/// Amplify v6: a sign-in with SMS MFA confirms the device, `rememberDevice` remembers it, and
+/// the next sign-in goes through DEVICE_SRP_AUTH without MFA (`tests/node/amplify-devices.mjs`).
+#[tokio::test]
+async fn amplify_remembers_a_device_and_skips_mfa() {
+    let dir = repo_root().join("tests/node");
+    assert!(
+        dir.join("node_modules/aws-amplify").is_dir(),
+        "{}/node_modules is missing: run `npm ci --prefix tests/node` in the repository root",
+        dir.display()
+    );
+    let c = Cognate::start().await;
+    let pool = device_pool(&c, true, true).await;
+    require_mfa(&c, &pool, true).await;
+    sms_user(&c, &pool, "ada").await;
+    let out = run(
+        Path::new("node"),
+        &[
+            "amplify-devices.mjs",
+            &c.endpoint,
+            &pool.pool_id,
+            &pool.client_id,
+            "ada",
+            PASSWORD,
+            PHONE,
+        ],
+        &dir,
+    )
+    .await;
+    assert_eq!(out.trim().lines().last(), Some("ok"), "{out}");
 }
