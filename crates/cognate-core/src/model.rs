@@ -242,6 +242,10 @@ pub struct TokenSession {
     /// the client's grace period has passed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotated_ms: Option<i64>,
+    /// The remembered device the sign-in was on (its DEVICE_KEY): access tokens carry it as
+    /// `device_key`, and a refresh must name it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_key: Option<String>,
 }
 
 /// State kept between an auth challenge and its answer; the `Session` string sent to

@@ -74,6 +74,8 @@ pub enum TokenSource {
     RefreshTokens,
     /// A sign-in through the hosted pages, at the token endpoint (or the implicit redirect).
     HostedAuth,
+    /// A sign-in that ended with a remembered device's DEVICE_PASSWORD_VERIFIER.
+    AuthenticateDevice,
 }
 
 /// Which sign-in session new tokens belong to.
@@ -81,6 +83,8 @@ pub enum TokenSource {
 pub(crate) enum SessionUse<'a> {
     /// A new sign-in: a new session and refresh token.
     New,
+    /// A new sign-in on a tracked device (its key): as `New`, bound to the device.
+    NewOnDevice(&'a str),
     /// A refresh: the session's own; no new refresh token.
     Refresh(&'a TokenSession),
     /// A refresh with rotation: a new session and refresh token that carry this one's sign-in
@@ -104,6 +108,7 @@ impl TokenSource {
             TokenSource::NewPasswordChallenge => "TokenGeneration_NewPasswordChallenge",
             TokenSource::RefreshTokens => "TokenGeneration_RefreshTokens",
             TokenSource::HostedAuth => "TokenGeneration_HostedAuth",
+            TokenSource::AuthenticateDevice => "TokenGeneration_AuthenticateDevice",
         }
     }
 }
@@ -291,8 +296,13 @@ impl Cognito {
         let now = now_ms / 1000;
         let mut groups = self.group_claims(pool, user).await?;
         let earlier = match session {
-            SessionUse::New => None,
+            SessionUse::New | SessionUse::NewOnDevice(_) => None,
             SessionUse::Refresh(s) | SessionUse::Rotate(s) => Some(s),
+        };
+        let device_key = match session {
+            SessionUse::New => None,
+            SessionUse::NewOnDevice(key) => Some(key.to_owned()),
+            SessionUse::Refresh(s) | SessionUse::Rotate(s) => s.device_key.clone(),
         };
         let granted = grant
             .map(|g| g.scopes.clone())
@@ -319,7 +329,7 @@ impl Cognito {
 
         let (session_id, auth_time, refresh) = match session {
             SessionUse::Refresh(s) => (s.id.clone(), s.auth_time, None),
-            SessionUse::New | SessionUse::Rotate(_) => {
+            SessionUse::New | SessionUse::NewOnDevice(_) | SessionUse::Rotate(_) => {
                 let id = self.random.uuid_v4();
                 let refresh_token = self.new_refresh_token();
                 let refresh_ttl = token_validity_secs(client, "RefreshTokenValidity", "RefreshToken", "days", 30);
@@ -335,6 +345,7 @@ impl Cognito {
                     revoked: false,
                     scopes: granted,
                     rotated_ms: None,
+                    device_key: device_key.clone(),
                 };
                 self.store.put_token_session(&s).await?;
                 (id, s.auth_time, Some(refresh_token))
@@ -349,6 +360,9 @@ impl Cognito {
         access.insert("sub".into(), json!(user.sub));
         if !groups.groups.is_empty() {
             access.insert("cognito:groups".into(), json!(groups.groups));
+        }
+        if let Some(key) = &device_key {
+            access.insert("device_key".into(), json!(key));
         }
         access.insert("iss".into(), json!(iss));
         access.insert("client_id".into(), json!(client.client_id));

@@ -313,6 +313,7 @@ async fn sessions_challenges_secrets_messages(s: &dyn Store) {
         revoked: false,
         scopes: None,
         rotated_ms: None,
+        device_key: None,
     };
     s.put_token_session(&session("s1", "amy")).await.unwrap();
     s.put_token_session(&session("s2", "amy")).await.unwrap();

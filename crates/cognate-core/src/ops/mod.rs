@@ -7,6 +7,7 @@
 //! Cognito answers. Rust callers build inputs directly and never touch JSON.
 pub mod auth_factors;
 pub mod clients;
+pub mod devices;
 pub mod domains;
 pub mod groups;
 pub mod limits;
@@ -173,6 +174,15 @@ operations! {
     "VerifySoftwareToken" => verify_software_token in "mfa_settings.rs",
     "SetUserMFAPreference" => set_user_mfa_preference in "mfa_settings.rs",
     "AdminSetUserMFAPreference" => admin_set_user_mfa_preference in "mfa_settings.rs",
+    "ConfirmDevice" => confirm_device in "devices.rs",
+    "GetDevice" => get_device in "devices.rs",
+    "ListDevices" => list_devices in "devices.rs",
+    "ForgetDevice" => forget_device in "devices.rs",
+    "UpdateDeviceStatus" => update_device_status in "devices.rs",
+    "AdminGetDevice" => admin_get_device in "devices.rs",
+    "AdminListDevices" => admin_list_devices in "devices.rs",
+    "AdminForgetDevice" => admin_forget_device in "devices.rs",
+    "AdminUpdateDeviceStatus" => admin_update_device_status in "devices.rs",
 }
 
 impl Cognito {

@@ -11,6 +11,7 @@ mod auth;
 mod clients;
 mod custom_senders;
 mod custom_srp;
+mod devices;
 mod domains;
 mod errors;
 mod groups;

@@ -100,6 +100,7 @@ impl Cognito {
         {
             return Err(expired_session());
         }
+        s.device.carry(&session);
         if session.challenge != name {
             return Err(Error::invalid_parameter(format!(
                 "Invalid challenge name {name}; expected {}.",

@@ -11,6 +11,7 @@
 pub mod challenge;
 pub mod complete;
 pub mod custom_auth;
+pub mod device;
 pub mod lockout;
 pub mod mfa;
 pub mod migration;
@@ -145,7 +146,7 @@ pub struct AuthenticationResult {
     pub new_device_metadata: Option<NewDeviceMetadata>,
 }
 
-/// NewDeviceMetadataType (no device is remembered yet, so never present today).
+/// NewDeviceMetadataType: the new device of a sign-in in a pool that tracks devices.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct NewDeviceMetadata {
@@ -214,6 +215,8 @@ pub(crate) struct SignIn<'a> {
     /// Started by the hosted sign-in pages: the end is "authenticated" (the authorization
     /// code carries it on), not tokens.
     pub(crate) hosted: bool,
+    /// The device the sign-in is on (`DEVICE_KEY`), see [`device`].
+    pub(crate) device: device::DeviceContext,
 }
 
 /// Where a request leaves the machine.
@@ -276,6 +279,7 @@ impl Cognito {
             validation_data: to_json_map(input.client_metadata),
             client_metadata: None,
             hosted: false,
+            device: device::DeviceContext::from_params(&input.auth_parameters),
         };
         self.start(&s, Entry::Client, input.auth_flow, &input.auth_parameters)
             .await?
@@ -296,6 +300,7 @@ impl Cognito {
             validation_data: to_json_map(input.client_metadata),
             client_metadata: None,
             hosted: false,
+            device: device::DeviceContext::from_params(&input.auth_parameters),
         };
         self.start(&s, Entry::Admin, input.auth_flow, &input.auth_parameters)
             .await?
@@ -315,6 +320,7 @@ impl Cognito {
             validation_data: None,
             client_metadata: to_json_map(input.client_metadata),
             hosted: false,
+            device: device::DeviceContext::from_params(&input.challenge_responses),
         };
         self.answer(&s, &input.challenge_name, input.session, &input.challenge_responses)
             .await?
@@ -335,6 +341,7 @@ impl Cognito {
             validation_data: None,
             client_metadata: to_json_map(input.client_metadata),
             hosted: false,
+            device: device::DeviceContext::from_params(&input.challenge_responses),
         };
         self.answer(&s, &input.challenge_name, input.session, &input.challenge_responses)
             .await?
@@ -436,6 +443,8 @@ impl Cognito {
             Some(SoftwareTokenMfa | SmsMfa | EmailOtp | SelectMfaType | MfaSetup) => {
                 self.answer_mfa(s, session.clone(), user, responses).await
             }
+            Some(DeviceSrpAuth) => self.answer_device_srp_auth(s, &session, user, responses).await,
+            Some(DevicePasswordVerifier) => self.answer_device_password_verifier(s, &session, user, responses).await,
             Some(CustomChallenge) | None => Err(Error::invalid_parameter(format!(
                 "Challenge {name} is not supported by this version of Cognate."
             ))),
@@ -459,16 +468,20 @@ impl Cognito {
     async fn run(&self, s: &SignIn<'_>, mut next: Next) -> Result<Outcome> {
         loop {
             next = match next {
-                Next::Challenge(challenge) => return Ok(Outcome::Challenge(challenge)),
-                Next::FirstFactorPassed(user, source) => self.after_first_factor(s, &user, source).await?,
+                Next::Challenge(challenge) => {
+                    self.keep_device_key(s, &challenge).await?;
+                    return Ok(Outcome::Challenge(challenge));
+                }
+                Next::FirstFactorPassed(user, source) => self.after_first_factor_on_device(s, &user, source).await?,
                 Next::CustomAuthRound(user, history) => self.continue_custom_auth(s, user, history).await?,
                 Next::SignedIn(user, _) if s.hosted => {
                     self.post_authentication(s, &user).await?;
                     return Ok(Outcome::Authenticated(user));
                 }
-                Next::SignedIn(user, source) => {
-                    return self.finish_sign_in(s, &user, source).await.map(Outcome::Tokens);
-                }
+                Next::SignedIn(user, source) => match self.device_authentication_due(s, &user).await? {
+                    Some(next) => next,
+                    None => return self.finish_sign_in(s, &user, source).await.map(Outcome::Tokens),
+                },
             };
         }
     }
@@ -492,6 +505,7 @@ impl Cognito {
             validation_data: None,
             client_metadata: None,
             hosted: true,
+            device: device::DeviceContext::default(),
         };
         self.start(&s, Entry::Hosted, flow, params).await
     }
@@ -513,6 +527,7 @@ impl Cognito {
             validation_data: None,
             client_metadata: None,
             hosted: true,
+            device: device::DeviceContext::default(),
         };
         self.answer(&s, challenge_name, Some(session), responses).await
     }

@@ -71,10 +71,12 @@ pub enum ChallengeName {
     PasswordSrp,
     SmsOtp,
     WebAuthn,
+    DeviceSrpAuth,
+    DevicePasswordVerifier,
 }
 
 impl ChallengeName {
-    const ALL: [ChallengeName; 13] = [
+    const ALL: [ChallengeName; 15] = [
         ChallengeName::PasswordVerifier,
         ChallengeName::NewPasswordRequired,
         ChallengeName::CustomChallenge,
@@ -88,6 +90,8 @@ impl ChallengeName {
         ChallengeName::PasswordSrp,
         ChallengeName::SmsOtp,
         ChallengeName::WebAuthn,
+        ChallengeName::DeviceSrpAuth,
+        ChallengeName::DevicePasswordVerifier,
     ];
 
     pub fn name(self) -> &'static str {
@@ -105,6 +109,8 @@ impl ChallengeName {
             ChallengeName::PasswordSrp => "PASSWORD_SRP",
             ChallengeName::SmsOtp => "SMS_OTP",
             ChallengeName::WebAuthn => "WEB_AUTHN",
+            ChallengeName::DeviceSrpAuth => "DEVICE_SRP_AUTH",
+            ChallengeName::DevicePasswordVerifier => "DEVICE_PASSWORD_VERIFIER",
         }
     }
 

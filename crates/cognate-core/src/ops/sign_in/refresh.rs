@@ -4,6 +4,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::model::*;
 use crate::ops::Input;
 use crate::ops::clients::{flow_allowed, rotation_grace_secs};
+use crate::ops::devices::{check_device_key, device_settings};
 use crate::ops::sign_in::{AuthenticationResult, SignIn, to_json_map};
 use crate::request::Request;
 use crate::service::{CallContext, Cognito};
@@ -19,7 +20,7 @@ pub struct GetTokensFromRefreshTokenInput {
     pub refresh_token: String,
     pub client_id: String,
     pub client_secret: Option<String>,
-    /// Devices are not remembered yet, so a key names nothing; it is checked and ignored.
+    /// The device the refresh token's sign-in was on (required for such a token).
     pub device_key: Option<String>,
     pub client_metadata: Option<BTreeMap<String, String>>,
 }
@@ -82,7 +83,9 @@ impl Cognito {
             username: params.get("USERNAME").map(String::as_str),
             hash: params.get("SECRET_HASH").map(String::as_str),
         };
-        self.refresh_tokens(s.pool, s.client, token, proof, None, s.ctx).await
+        let device_key = params.get("DEVICE_KEY").map(String::as_str);
+        self.refresh_tokens(s.pool, s.client, token, (proof, device_key), None, s.ctx)
+            .await
     }
 
     /// GetTokensFromRefreshToken: REFRESH_TOKEN_AUTH as an operation of its own (how Amplify v6
@@ -102,7 +105,7 @@ impl Cognito {
                 &pool,
                 &client,
                 &input.refresh_token,
-                ClientProof::SecretChecked,
+                (ClientProof::SecretChecked, input.device_key.as_deref()),
                 metadata,
                 ctx,
             )
@@ -119,7 +122,7 @@ impl Cognito {
         pool: &UserPool,
         client: &AppClient,
         token: &str,
-        proof: ClientProof<'_>,
+        proof: (ClientProof<'_>, Option<&str>),
         client_metadata: Option<Map<String, Value>>,
         ctx: &CallContext,
     ) -> Result<AuthenticationResult> {
@@ -138,7 +141,8 @@ impl Cognito {
         client_metadata: Option<Map<String, Value>>,
         ctx: &CallContext,
     ) -> Result<(AuthenticationResult, TokenSession)> {
-        self.refresh_for_oauth_or_api(pool, client, token, ClientProof::SecretChecked, client_metadata, ctx)
+        let proof = (ClientProof::SecretChecked, None);
+        self.refresh_for_oauth_or_api(pool, client, token, proof, client_metadata, ctx)
             .await
     }
 
@@ -147,7 +151,7 @@ impl Cognito {
         pool: &UserPool,
         client: &AppClient,
         token: &str,
-        proof: ClientProof<'_>,
+        proof: (ClientProof<'_>, Option<&str>),
         client_metadata: Option<Map<String, Value>>,
         ctx: &CallContext,
     ) -> Result<(AuthenticationResult, TokenSession)> {
@@ -197,7 +201,7 @@ impl Cognito {
         pool: &UserPool,
         client: &AppClient,
         token: &str,
-        proof: ClientProof<'_>,
+        (proof, device_key): (ClientProof<'_>, Option<&str>),
     ) -> Result<(TokenSession, User)> {
         let invalid = || Error::not_authorized("Invalid Refresh Token");
         let digest = crate::tokens::refresh_digest(token);
@@ -226,6 +230,19 @@ impl Cognito {
         }
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
+        }
+        // A sign-in on a tracked device: its refresh token works with that DEVICE_KEY only, and
+        // only while the device is confirmed and not forgotten.
+        if let Some(bound) = &session.device_key
+            && device_settings(pool).is_some()
+        {
+            if device_key != Some(bound.as_str()) {
+                return Err(invalid());
+            }
+            let device = self.device(pool, &user, bound).await?;
+            if !device.is_some_and(|d| d.confirmed()) {
+                return Err(invalid());
+            }
         }
         Ok((session, user))
     }
@@ -306,32 +323,5 @@ fn check_length(member: &str, value: &str, min: usize, max: usize) -> Result<()>
         ))
     } else {
         Ok(())
-    }
-}
-
-/// DeviceKeyType: 1–55 characters matching `[\w-]+_[0-9a-f-]+` (a region, `_`, a UUID).
-fn check_device_key(key: &str) -> Result<()> {
-    let fail = |constraint: &str| Err(Error::constraint("deviceKey", key, constraint));
-    if key.is_empty() {
-        return fail("Member must have length greater than or equal to 1");
-    }
-    if key.chars().count() > 55 {
-        return fail("Member must have length less than or equal to 55");
-    }
-    // The suffix cannot hold `_`, so the last `_` is the separator.
-    let well_formed = key.rsplit_once('_').is_some_and(|(prefix, suffix)| {
-        !prefix.is_empty()
-            && prefix
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            && !suffix.is_empty()
-            && suffix
-                .chars()
-                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c) || c == '-')
-    });
-    if well_formed {
-        Ok(())
-    } else {
-        fail("Member must satisfy regular expression pattern: [\\w-]+_[0-9a-f-]+")
     }
 }

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 /// How far a PASSWORD_VERIFIER `TIMESTAMP` may be from the server's clock, either way.
-const SRP_TIMESTAMP_WINDOW_MS: i64 = 15 * 60 * 1000;
+pub(crate) const SRP_TIMESTAMP_WINDOW_MS: i64 = 15 * 60 * 1000;
 
 pub(crate) const VERIFIER_KEY: &str = "srp_verifier";
 
