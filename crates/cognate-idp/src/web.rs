@@ -128,7 +128,7 @@ pub fn page(status: StatusCode, title: &str, look: &Look, body: &str, cookies: V
 /// A 302 to `location` (an absolute redirect URI, or a path on this server).
 pub fn redirect(location: &str, cookies: Vec<HeaderValue>) -> Response {
     let mut resp = StatusCode::FOUND.into_response();
-    match HeaderValue::from_str(location) {
+    match HeaderValue::from_str(&ascii_location(location)) {
         Ok(v) => {
             resp.headers_mut().insert(header::LOCATION, v);
         }
@@ -139,6 +139,20 @@ pub fn redirect(location: &str, cookies: Vec<HeaderValue>) -> Response {
         resp.headers_mut().append(header::SET_COOKIE, c);
     }
     resp
+}
+
+/// A `Location` value: bytes outside visible ASCII (a callback URL may hold any Unicode
+/// letter) percent-encoded, as a browser would send them.
+fn ascii_location(location: &str) -> String {
+    let mut out = String::with_capacity(location.len());
+    for b in location.bytes() {
+        if b.is_ascii_graphic() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// A redirect to Cognito's error page.
@@ -182,6 +196,15 @@ pub async fn domain_pool(state: &IdpState, headers: &HeaderMap) -> Option<String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locations_with_unicode_are_percent_encoded() {
+        assert_eq!(ascii_location("myapp://callback/é x"), "myapp://callback/%C3%A9%20x");
+        assert_eq!(
+            ascii_location("https://a/cb?code=1&state=2"),
+            "https://a/cb?code=1&state=2"
+        );
+    }
 
     #[test]
     fn cookies_are_found_among_several_headers() {
