@@ -91,17 +91,24 @@ pub async fn serve(
         let acceptor = acceptor.clone();
         let mut closing = closing_rx.clone();
         connections.spawn(async move {
-            let _permit = permit;
             let Some(acceptor) = acceptor else {
-                return drive(&http, stream, app, closing).await;
+                let mut stream = stream;
+                drive(&http, &mut stream, app, closing).await;
+                drop(permit);
+                linger(stream).await;
+                return;
             };
+            let _permit = permit;
             // A stop during the handshake drops the connection: no request is in flight yet.
             let handshake = tokio::select! {
                 r = tokio::time::timeout(limits.request_timeout, handshake(&acceptor, stream)) => r,
                 _ = closing.changed() => return,
             };
             match handshake {
-                Ok(Ok(Some(tls))) => drive(&http, tls, app, closing).await,
+                Ok(Ok(Some(mut tls))) => {
+                    drive(&http, &mut tls, app, closing).await;
+                    linger(tls.into_inner().0).await;
+                }
                 Ok(Ok(None)) => {}
                 Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
                 Err(_) => tracing::debug!("TLS handshake timed out"),
@@ -125,9 +132,13 @@ pub async fn serve(
 
 /// Serves HTTP/1.1 on one connection until it ends, or until `closing` asks it to finish the
 /// request in flight and close.
-async fn drive<I>(http: &hyper::server::conn::http1::Builder, io: I, app: Router, mut closing: watch::Receiver<bool>)
-where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+async fn drive<I>(
+    http: &hyper::server::conn::http1::Builder,
+    io: &mut I,
+    app: Router,
+    mut closing: watch::Receiver<bool>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let conn = http.serve_connection(TokioIo::new(io), TowerToHyperService::new(app));
     tokio::pin!(conn);
@@ -142,6 +153,28 @@ where
             let _ = conn.await;
         }
     }
+}
+
+/// How long a closed connection keeps reading what the client still sends.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// Closes a connection the way RFC 9112 §9.6 asks: stop writing, then read and discard what the
+/// client is still sending for a moment. Closing with unread data makes the kernel reset the
+/// connection, and the reset can destroy an answer the client has not read yet (a 431 for an
+/// oversized head, a 408) while it is still writing.
+async fn linger(mut stream: TcpStream) {
+    let _ = stream.shutdown().await;
+    let mut sink = [0u8; 8192];
+    let _ = tokio::time::timeout(LINGER, async {
+        let mut left = 1024 * 1024usize;
+        while left > 0 {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    })
+    .await;
 }
 
 /// What a plain HTTP request on the HTTPS port is told, before the connection closes.
