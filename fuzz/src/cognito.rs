@@ -360,7 +360,7 @@ pub fn seeds() -> Vec<(String, Vec<u8>)> {
         r#"{{"AuthFlow":"USER_SRP_AUTH","ClientId":"@CLIENT","AuthParameters":{{"USERNAME":"@USER","SRP_A":"{srp_a}"}}}}"#
     );
     let single: Vec<(&str, String)> = vec![
-        ("CreateUserPool", r#"{"PoolName":"p2","Policies":{"PasswordPolicy":{"MinimumLength":8,"RequireSymbols":true}},"UsernameAttributes":["email"],"MfaConfiguration":"OPTIONAL","Schema":[{"Name":"n","AttributeDataType":"Number","NumberAttributeConstraints":{"MinValue":"1","MaxValue":"9"}}]}"#.into()),
+        ("CreateUserPool", r#"{"PoolName":"p2","Policies":{"PasswordPolicy":{"MinimumLength":8,"RequireSymbols":true}},"UsernameAttributes":["email"],"MfaConfiguration":"OPTIONAL","SmsConfiguration":{"SnsCallerArn":"arn:aws:iam::123456789012:role/sms"},"Schema":[{"Name":"n","AttributeDataType":"Number","NumberAttributeConstraints":{"MinValue":"1","MaxValue":"9"}}]}"#.into()),
         ("DescribeUserPool", format!("{{{pool}}}")),
         ("UpdateUserPool", format!(r#"{{{pool},"AutoVerifiedAttributes":["email"],"UserAttributeUpdateSettings":{{"AttributesRequireVerificationBeforeUpdate":["email"]}}}}"#)),
         ("ListUserPools", r#"{"MaxResults":10}"#.into()),

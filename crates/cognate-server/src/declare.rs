@@ -948,7 +948,12 @@ const MFA_MEMBERS: &[&str] = &[
 /// UpdateUserPool leaves out what SetUserPoolMfaConfig set; put it back.
 async fn restore_mfa(service: &Cognito, id: &str, before: &Value) -> anyhow::Result<()> {
     let mut r = Map::new();
+    let mode = before.get("MfaConfiguration").and_then(Value::as_str).unwrap_or("OFF");
     for k in MFA_MEMBERS {
+        // MFA that is OFF has no factor configurations (Cognito refuses both at once).
+        if mode == "OFF" && *k != "WebAuthnConfiguration" {
+            continue;
+        }
         if let Some(v) = before.get(*k).filter(|v| !v.is_null()) {
             r.insert((*k).to_owned(), v.clone());
         }
@@ -961,6 +966,7 @@ async fn restore_mfa(service: &Cognito, id: &str, before: &Value) -> anyhow::Res
         return Ok(());
     }
     r.insert("UserPoolId".into(), json!(id));
+    r.insert("MfaConfiguration".into(), json!(mode));
     service.set_user_pool_mfa_config(req(Value::Object(r))?).await?;
     Ok(())
 }
@@ -973,13 +979,23 @@ async fn apply_enabled_mfas(
     enabled: &[String],
 ) -> anyhow::Result<()> {
     let has = |m: &str| enabled.iter().any(|e| e == m);
+    let mode = settings
+        .get("MfaConfiguration")
+        .and_then(Value::as_str)
+        .unwrap_or("OFF");
+    if mode == "OFF" {
+        // Factors cannot be configured while MFA is off.
+        service
+            .set_user_pool_mfa_config(req(json!({"UserPoolId": id, "MfaConfiguration": "OFF"}))?)
+            .await
+            .context("applying EnabledMfas")?;
+        return Ok(());
+    }
     let mut r = json!({
         "UserPoolId": id,
+        "MfaConfiguration": mode,
         "SoftwareTokenMfaConfiguration": {"Enabled": has("SOFTWARE_TOKEN_MFA")},
     });
-    if let Some(m) = settings.get("MfaConfiguration") {
-        r["MfaConfiguration"] = m.clone();
-    }
     if has("SMS_MFA") {
         let mut sms = Map::new();
         for k in ["SmsAuthenticationMessage", "SmsConfiguration"] {
@@ -1302,7 +1318,13 @@ async fn apply_resource(
                 .clone()
                 .or_else(|| r.alias.clone())
                 .unwrap_or_else(|| lid.to_owned());
-            let id = upsert_pool(service, &name, known, &p.settings, &p.lambda_config).await?;
+            // With EnabledMfas, MFA is switched on afterwards through SetUserPoolMfaConfig, as
+            // CloudFormation does: CreateUserPool alone can only ask for SMS MFA.
+            let mut settings = p.settings.clone();
+            if p.enabled_mfas.is_some() {
+                settings.remove("MfaConfiguration");
+            }
+            let id = upsert_pool(service, &name, known, &settings, &p.lambda_config).await?;
             if let Some(m) = &p.enabled_mfas {
                 apply_enabled_mfas(service, &id, &p.settings, m).await?;
             }

@@ -167,9 +167,7 @@ async fn a_flow_the_client_does_not_allow_is_refused() {
 /// A pool that requires TOTP, with `alice` signed in up to MFA_SETUP; returns
 /// (client, the MFA_SETUP session).
 async fn at_mfa_setup(kit: &Kit) -> (String, Value) {
-    let pool = kit
-        .create_pool(json!({"MfaConfiguration": "ON", "AutoVerifiedAttributes": ["email"]}))
-        .await;
+    let pool = kit.create_pool(json!({"AutoVerifiedAttributes": ["email"]})).await;
     kit.ok(
         "SetUserPoolMfaConfig",
         json!({"UserPoolId": pool, "MfaConfiguration": "ON", "SoftwareTokenMfaConfiguration": {"Enabled": true}}),

@@ -23,6 +23,7 @@ mod mfa;
 mod oauth;
 mod oauth_triggers;
 mod persistence;
+mod pool_validation;
 mod pools;
 mod protections;
 mod quotas;

@@ -330,7 +330,13 @@ async fn mfa_follows_a_password_and_hides_passwordless_factors() {
         .user_pool_id(&pool.pool_id)
         .mfa_configuration(UserPoolMfaType::Optional)
         .sms_mfa_configuration(
-            cognate_sdk_tests::aws_sdk_cognitoidentityprovider::types::SmsMfaConfigType::builder().build(),
+            cognate_sdk_tests::aws_sdk_cognitoidentityprovider::types::SmsMfaConfigType::builder()
+                .sms_configuration(
+                    cognate_sdk_tests::aws_sdk_cognitoidentityprovider::types::SmsConfigurationType::builder()
+                        .sns_caller_arn("arn:aws:iam::123456789012:role/sms")
+                        .build(),
+                )
+                .build(),
         )
         .send()
         .await

@@ -120,7 +120,11 @@ fn custom_attribute(def: &Map<String, Value>) -> Result<Value> {
             "Member must have length less than or equal to 20",
         ));
     }
-    let data_type = def.get("AttributeDataType").and_then(Value::as_str).unwrap_or("String");
+    let Some(data_type) = def.get("AttributeDataType").and_then(Value::as_str) else {
+        return Err(Error::invalid_parameter(
+            "Invalid AttributeDataType input, consider using the provided AttributeDataType enum.",
+        ));
+    };
     if !matches!(data_type, "String" | "Number" | "DateTime" | "Boolean") {
         return Err(Error::constraint(
             "schema.member.attributeDataType",
@@ -138,9 +142,9 @@ fn custom_attribute(def: &Map<String, Value>) -> Result<Value> {
         format!("custom:{name}")
     };
     if def.get("Required").and_then(Value::as_bool) == Some(true) {
-        return Err(Error::invalid_parameter(format!(
-            "Required custom attributes are not supported currently. Attribute {full} is required."
-        )));
+        return Err(Error::invalid_parameter(
+            "Required custom attributes are not supported currently.",
+        ));
     }
     let mut out = json!({
         "Name": full,
@@ -151,23 +155,126 @@ fn custom_attribute(def: &Map<String, Value>) -> Result<Value> {
     });
     match data_type {
         "String" => {
-            let c = def.get("StringAttributeConstraints").cloned().unwrap_or(json!({}));
+            let given = string_constraints(&full, def)?;
             out["StringAttributeConstraints"] = json!({
-                "MinLength": c.get("MinLength").cloned().unwrap_or(json!("0")),
-                "MaxLength": c.get("MaxLength").cloned().unwrap_or(json!("2048")),
+                "MinLength": given.get("MinLength").cloned().unwrap_or(json!("0")),
+                "MaxLength": given.get("MaxLength").cloned().unwrap_or(json!("2048")),
             });
         }
         "Number" => {
-            let c = def.get("NumberAttributeConstraints").cloned().unwrap_or(json!({}));
-            out["NumberAttributeConstraints"] = c;
+            out["NumberAttributeConstraints"] = Value::Object(number_constraints(&full, def)?);
         }
         _ => {}
     }
     Ok(out)
 }
 
+/// A constraint bound as given (a string of digits, or a JSON number); `None` when it is not
+/// a number.
+fn bound(v: &Value) -> Option<i64> {
+    match v {
+        Value::String(s) => s.trim().parse().ok(),
+        Value::Number(n) => n.as_i64(),
+        _ => None,
+    }
+}
+
+/// The StringAttributeConstraints of a schema attribute, checked as Cognito checks them
+/// (lengths are whole numbers from 0 to 2048, the maximum not below the minimum); the bounds
+/// given, as strings.
+fn string_constraints(name: &str, def: &Map<String, Value>) -> Result<Map<String, Value>> {
+    let Some(given) = def.get("StringAttributeConstraints").filter(|v| !v.is_null()) else {
+        return Ok(Map::new());
+    };
+    let invalid = || {
+        Error::invalid_parameter(format!(
+            "Invalid StringAttributeConstraints for schema attribute {name}"
+        ))
+    };
+    let given = given.as_object().ok_or_else(invalid)?;
+    let mut out = Map::new();
+    let mut lengths = [None, None];
+    for (i, key) in ["MinLength", "MaxLength"].into_iter().enumerate() {
+        let Some(v) = given.get(key).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let n = bound(v).filter(|n| *n >= 0).ok_or_else(invalid)?;
+        if n > 2048 {
+            return Err(Error::invalid_parameter(format!(
+                "user.{name}: String attributes cannot have a length of more than 2048"
+            )));
+        }
+        lengths[i] = Some(n);
+        out.insert(key.into(), json!(n.to_string()));
+    }
+    if let [Some(min), Some(max)] = lengths
+        && max < min
+    {
+        return Err(Error::invalid_parameter(format!(
+            "user.{name}: Max length cannot be less than min length."
+        )));
+    }
+    Ok(out)
+}
+
+/// The NumberAttributeConstraints of a schema attribute, checked as Cognito checks them (whole
+/// numbers, the maximum not below the minimum); the bounds given, as strings.
+fn number_constraints(name: &str, def: &Map<String, Value>) -> Result<Map<String, Value>> {
+    let Some(given) = def.get("NumberAttributeConstraints").filter(|v| !v.is_null()) else {
+        return Ok(Map::new());
+    };
+    let invalid = || {
+        Error::invalid_parameter(format!(
+            "Invalid NumberAttributeConstraints for schema attribute {name}"
+        ))
+    };
+    let given = given.as_object().ok_or_else(invalid)?;
+    let mut out = Map::new();
+    let mut values = [None, None];
+    for (i, key) in ["MinValue", "MaxValue"].into_iter().enumerate() {
+        let Some(v) = given.get(key).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let n = bound(v).ok_or_else(invalid)?;
+        values[i] = Some(n);
+        out.insert(key.into(), json!(n.to_string()));
+    }
+    if let [Some(min), Some(max)] = values
+        && max < min
+    {
+        return Err(Error::invalid_parameter(format!(
+            "user.{name}: Max value cannot be less than min value."
+        )));
+    }
+    Ok(out)
+}
+
+/// A custom attribute's name without the developer-only prefix: `custom:x` and
+/// `dev:custom:x` are the same attribute.
+fn base_name(name: &str) -> &str {
+    name.strip_prefix("dev:").unwrap_or(name)
+}
+
+/// Adds a custom attribute to a schema, refusing one whose name is taken.
+fn push_custom(schema: &mut Vec<Value>, attr: Value) -> Result<()> {
+    let name = attr["Name"].as_str().unwrap_or_default().to_owned();
+    if let Some(existing) = schema
+        .iter()
+        .filter_map(|a| a["Name"].as_str())
+        .find(|n| base_name(n) == base_name(&name))
+    {
+        return Err(Error::invalid_parameter(format!(
+            "{}: Existing attribute already has name {existing}.",
+            base_name(&name)
+        )));
+    }
+    schema.push(attr);
+    Ok(())
+}
+
 /// The standard schema with a CreateUserPool Schema applied: standard attributes take its
-/// Required, Mutable and string constraints; other names become custom attributes.
+/// Required, Mutable and constraints (their type and developer-only flag cannot change);
+/// other names become custom attributes.
 pub(super) fn build_schema(requested: Option<&[Value]>) -> Result<Vec<Value>> {
     let mut schema = standard_schema();
     let Some(items) = requested else {
@@ -178,33 +285,41 @@ pub(super) fn build_schema(requested: Option<&[Value]>) -> Result<Vec<Value>> {
             .as_object()
             .ok_or_else(|| Error::invalid_parameter("Invalid schema attribute."))?;
         let name = def.get("Name").and_then(Value::as_str).unwrap_or_default();
-        if is_standard(name) {
-            if name == "sub" {
+        if !is_standard(name) {
+            push_custom(&mut schema, custom_attribute(def)?)?;
+            continue;
+        }
+        if name == "sub" {
+            continue;
+        }
+        let slot = schema
+            .iter_mut()
+            .find(|a| a["Name"] == name)
+            .expect("standard attribute");
+        let retyped = def
+            .get("AttributeDataType")
+            .and_then(Value::as_str)
+            .is_some_and(|t| slot["AttributeDataType"] != t);
+        if retyped || def.get("DeveloperOnlyAttribute").and_then(Value::as_bool) == Some(true) {
+            return Err(Error::invalid_parameter(format!(
+                "You can not change AttributeDataType or set developerOnlyAttribute for standard schema attribute {name}"
+            )));
+        }
+        for key in ["Required", "Mutable"] {
+            if let Some(v) = def.get(key).and_then(Value::as_bool) {
+                slot[key] = json!(v);
+            }
+        }
+        for (key, given) in [
+            ("StringAttributeConstraints", string_constraints(name, def)?),
+            ("NumberAttributeConstraints", number_constraints(name, def)?),
+        ] {
+            if given.is_empty() || slot.get(key).is_none() {
                 continue;
             }
-            let slot = schema
-                .iter_mut()
-                .find(|a| a["Name"] == name)
-                .expect("standard attribute");
-            for key in ["Required", "Mutable"] {
-                if let Some(v) = def.get(key).and_then(Value::as_bool) {
-                    slot[key] = json!(v);
-                }
+            for (k, v) in given {
+                slot[key][k] = v;
             }
-            if let Some(c) = def.get("StringAttributeConstraints").and_then(Value::as_object) {
-                for (k, v) in c {
-                    slot["StringAttributeConstraints"][k] = v.clone();
-                }
-            }
-        } else {
-            let attr = custom_attribute(def)?;
-            if schema.iter().any(|a| a["Name"] == attr["Name"]) {
-                return Err(Error::invalid_parameter(format!(
-                    "Existing attribute already has name {}.",
-                    attr["Name"].as_str().unwrap_or_default()
-                )));
-            }
-            schema.push(attr);
         }
     }
     Ok(schema)
@@ -220,14 +335,7 @@ impl Cognito {
         let mut pool = self.pool(&input.user_pool_id).await?;
         let mut schema = pool.schema();
         for def in &input.custom_attributes {
-            let attr = custom_attribute(def)?;
-            if schema.iter().any(|a| a["Name"] == attr["Name"]) {
-                return Err(Error::invalid_parameter(format!(
-                    "Existing attribute already has name {}.",
-                    attr["Name"].as_str().unwrap_or_default()
-                )));
-            }
-            schema.push(attr);
+            push_custom(&mut schema, custom_attribute(def)?)?;
         }
         let custom = schema
             .iter()

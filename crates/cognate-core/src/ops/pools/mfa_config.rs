@@ -12,9 +12,11 @@ use serde_json::{Value, json};
 
 // ---- inputs ------------------------------------------------------------------------------
 
-/// SetUserPoolMfaConfig: members left `None` keep their value. The configurations are kept as
-/// given; the message templates inside SmsMfaConfiguration and EmailMfaConfiguration also
-/// become the pool's authentication messages.
+/// SetUserPoolMfaConfig. A missing MfaConfiguration means OFF (Cognito resets the pool to OFF
+/// then); factor configurations left `None` keep their value unless MFA goes OFF, which drops
+/// them. The configurations are kept as given; the message templates inside
+/// SmsMfaConfiguration and EmailMfaConfiguration also become the pool's authentication
+/// messages.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SetUserPoolMfaConfigInput {
     pub user_pool_id: String,
@@ -37,11 +39,7 @@ impl Input for SetUserPoolMfaConfigInput {
         if let Some(m) = &mfa_configuration
             && !matches!(m.as_str(), "OFF" | "ON" | "OPTIONAL")
         {
-            return Err(Error::constraint(
-                "mfaConfiguration",
-                m,
-                "Member must satisfy enum value set: [OFF, ON, OPTIONAL]",
-            ));
+            return Err(Error::constraint("mfaConfiguration", m, MFA_ENUM));
         }
         let value = |name: &str| req.raw(name).cloned();
         let web_authn_configuration = req
@@ -59,6 +57,17 @@ impl Input for SetUserPoolMfaConfigInput {
         })
     }
 }
+
+/// The enum constraint as Cognito words it (its own order, not the model's).
+pub(crate) const MFA_ENUM: &str = "Member must satisfy enum value set: [OPTIONAL, OFF, ON]";
+
+/// The factor configurations of SetUserPoolMfaConfig. WebAuthnConfiguration is not one: it
+/// configures passkeys, which are a first factor.
+const FACTORS: [&str; 3] = [
+    "SmsMfaConfiguration",
+    "SoftwareTokenMfaConfiguration",
+    "EmailMfaConfiguration",
+];
 
 // ---- outputs -----------------------------------------------------------------------------
 
@@ -104,6 +113,35 @@ impl Cognito {
 
     pub async fn set_user_pool_mfa_config(&self, input: SetUserPoolMfaConfigInput) -> Result<UserPoolMfaConfig> {
         let mut pool = self.pool(&input.user_pool_id).await?;
+        let mode = input.mfa_configuration.clone().unwrap_or_else(|| "OFF".into());
+        // What counts is a factor member being there, whatever it says (Cognito refuses OFF
+        // beside `{"Enabled": false}` too).
+        let factor_given = input.sms_mfa_configuration.is_some()
+            || input.software_token_mfa_configuration.is_some()
+            || input.email_mfa_configuration.is_some();
+        if mode == "OFF" && factor_given {
+            return Err(Error::invalid_parameter(
+                "Invalid MFA configuration given, can't turn off MFA and configure an MFA together.",
+            ));
+        }
+        if mode != "OFF" && !factor_given {
+            return Err(Error::invalid_parameter(
+                "Invalid MFA Configuration given. SMS MFA, Email MFA, or Software Token MFA must be enabled.",
+            ));
+        }
+        if let Some(sms) = &input.sms_mfa_configuration
+            && sms.get("SmsConfiguration").is_none_or(Value::is_null)
+            && pool.setting("SmsConfiguration").is_none_or(Value::is_null)
+        {
+            return Err(Error::invalid_parameter(
+                "[SmsConfiguration] is a required member of [SoftwareTokenMfaConfiguration].",
+            ));
+        }
+        if mode == "OFF" {
+            for name in FACTORS {
+                pool.settings.remove(name);
+            }
+        }
         for (name, config) in [
             ("SmsMfaConfiguration", &input.sms_mfa_configuration),
             ("SoftwareTokenMfaConfiguration", &input.software_token_mfa_configuration),
@@ -128,9 +166,7 @@ impl Cognito {
                 pool.settings.insert(setting.into(), v.clone());
             }
         }
-        if let Some(m) = input.mfa_configuration {
-            pool.settings.insert("MfaConfiguration".into(), json!(m));
-        }
+        pool.settings.insert("MfaConfiguration".into(), json!(mode));
         check_tier(&pool.settings)?;
         pool.modified_ms = self.now_ms();
         self.store.update_pool(&pool).await?;

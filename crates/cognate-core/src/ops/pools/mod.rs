@@ -208,6 +208,15 @@ impl Cognito {
         let schema = build_schema(input.schema.as_deref())?;
         settings.insert("SchemaAttributes".into(), Value::Array(schema));
         apply_defaults(&mut settings)?;
+        // A new pool can ask for MFA only by SMS: the other factors are turned on afterwards,
+        // through SetUserPoolMfaConfig.
+        if settings.get("MfaConfiguration").and_then(Value::as_str) != Some("OFF")
+            && settings.get("SmsConfiguration").is_none_or(Value::is_null)
+        {
+            return Err(Error::invalid_parameter(
+                "SMS configuration and Auto verification for phone_number are required when MFA is required/optional",
+            ));
+        }
         let now = self.now_ms();
         let id = format!("{}_{}", self.settings.region, self.random_string(ALNUM, 9));
         let pool = UserPool {

@@ -294,7 +294,7 @@ pub(super) fn apply_defaults(s: &mut Map<String, Value>) -> Result<()> {
             return Err(Error::constraint(
                 "mfaConfiguration",
                 other.unwrap_or_default(),
-                "Member must satisfy enum value set: [OFF, ON, OPTIONAL]",
+                super::mfa_config::MFA_ENUM,
             ));
         }
     }
