@@ -14,9 +14,37 @@ pub enum StoreError {
     Conflict,
     #[error("storage backend failure: {0}")]
     Backend(String),
+    /// The database was migrated by a newer Cognate: this one does not know its schema.
+    #[error(
+        "the database's schema is version {found}, newer than this Cognate knows (version {known}): it was \
+         migrated by a newer Cognate; run that version, or a newer one, against it (a schema is never downgraded)"
+    )]
+    NewerSchema { found: i64, known: i64 },
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Held while this node applies its declared configuration (see [`Store::lock_declarations`]):
+/// no other node sharing the store applies one meanwhile. Dropping it releases the lock.
+#[must_use = "the lock is released as soon as this is dropped"]
+pub struct DeclarationsLock(Option<Box<dyn std::any::Any + Send + Sync>>);
+
+impl DeclarationsLock {
+    /// Nothing to hold: a store that one process uses alone.
+    pub fn unshared() -> Self {
+        Self(None)
+    }
+
+    /// Holds `held` (e.g. the connection that owns a database lock) until dropped.
+    pub fn holding(held: impl std::any::Any + Send + Sync) -> Self {
+        Self(Some(Box::new(held)))
+    }
+
+    /// Whether a lock shared with other nodes is held.
+    pub fn is_shared(&self) -> bool {
+        self.0.is_some()
+    }
+}
 
 /// One page of a listing; `next` is the opaque key to continue from.
 #[derive(Debug, Clone)]
@@ -106,4 +134,11 @@ pub trait Store: Send + Sync + 'static {
     // Outbox
     async fn push_message(&self, message: &OutboxMessage) -> StoreResult<()>;
     async fn list_messages(&self, to: Option<&str>) -> StoreResult<Vec<OutboxMessage>>;
+
+    // Start-up
+    /// Waits until no other node sharing this store is applying its declared configuration
+    /// (pools, clients, domains… of a serverless.yml), then keeps the others waiting until the
+    /// returned lock is dropped: nodes starting at once with the same configuration create each
+    /// resource once. A store only one process uses returns at once.
+    async fn lock_declarations(&self) -> StoreResult<DeclarationsLock>;
 }

@@ -1,6 +1,8 @@
 //! Pools and functions declared up front (a serverless.yml, or the Rust builder), applied
 //! when the server starts: every declared pool exists, with its triggers, before the server
-//! is ready. Applying the same declarations again keeps pool ids and users.
+//! is ready. Applying the same declarations again keeps pool ids and users. Nodes sharing a
+//! PostgreSQL database apply one at a time (see [`apply`]), so nodes starting together with one
+//! configuration create each resource once.
 //!
 //! A `serverless.yml` is applied the way CloudFormation would deploy the template Serverless
 //! generates for it (see `cognate_config::package`):
@@ -1130,8 +1132,24 @@ async fn save_state(service: &Cognito, stack: &str, state: &StackState) -> anyho
 }
 
 /// Applies everything declared: the Rust API's pools, then a serverless.yml's resources and
-/// existing-pool attachments.
+/// existing-pool attachments. Nodes sharing a database apply one at a time (the store's
+/// declarations lock, held until this returns, also when it fails): the next one finds what
+/// the first created, by name, as a node restarting does.
 pub async fn apply(service: &Cognito, decls: &Declarations) -> anyhow::Result<Applied> {
+    if decls.pools.is_empty() && decls.stack.is_none() {
+        return Ok(Applied::default());
+    }
+    let lock = service
+        .store()
+        .lock_declarations()
+        .await
+        .map_err(|e| anyhow!("waiting for other nodes to apply their configuration: {e}"))?;
+    let applied = apply_locked(service, decls).await;
+    drop(lock);
+    applied
+}
+
+async fn apply_locked(service: &Cognito, decls: &Declarations) -> anyhow::Result<Applied> {
     let mut applied = Applied {
         pool_ids: apply_pools(service, &decls.pools).await?,
         ..Default::default()

@@ -415,7 +415,12 @@ async fn open_store(
             builder
                 .create(dir)
                 .with_context(|| format!("creating data folder {}", dir.display()))?;
-            let store = SqliteStore::open(path).with_context(|| format!("opening {}", path.display()))?;
+            let store = SqliteStore::open(path).map_err(|e| match e {
+                cognate_core::store::StoreError::NewerSchema { .. } => {
+                    anyhow::anyhow!("refusing to start on {}: {e}", path.display())
+                }
+                e => anyhow::anyhow!("opening {}: {e}", path.display()),
+            })?;
             Ok((Arc::new(store), master_key(configured_key, Some(dir), random)?))
         };
     match storage {
@@ -433,11 +438,11 @@ async fn open_store(
             sqlite(&path, &dir, false)
         }
         Storage::Database(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            let store: Arc<dyn Store> = Arc::new(
-                cognate_store::PostgresStore::connect(url)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("connecting to PostgreSQL: {e}"))?,
-            );
+            let store: Arc<dyn Store> =
+                Arc::new(cognate_store::PostgresStore::connect(url).await.map_err(|e| match e {
+                    cognate_core::store::StoreError::NewerSchema { .. } => anyhow::anyhow!("refusing to start: {e}"),
+                    e => anyhow::anyhow!("connecting to PostgreSQL: {e}"),
+                })?);
             let key = match configured_key {
                 Some(key) => key,
                 None => {

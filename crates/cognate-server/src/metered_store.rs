@@ -4,7 +4,7 @@
 use crate::metrics::Metrics;
 use async_trait::async_trait;
 use cognate_core::model::*;
-use cognate_core::store::{Page, Store, StoreResult};
+use cognate_core::store::{DeclarationsLock, Page, Store, StoreResult};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -74,4 +74,5 @@ metered! {
     fn delete_secret(&self, scope: &str, name: &str) -> StoreResult<bool>;
     fn push_message(&self, message: &OutboxMessage) -> StoreResult<()>;
     fn list_messages(&self, to: Option<&str>) -> StoreResult<Vec<OutboxMessage>>;
+    fn lock_declarations(&self) -> StoreResult<DeclarationsLock>;
 }

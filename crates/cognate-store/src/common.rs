@@ -6,6 +6,16 @@ pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// Refuses a database whose schema is newer than the migrations this build knows: a newer
+/// Cognate migrated it, and this one would misread or damage what it does not know.
+pub(crate) fn check_schema_version(found: i64, known: usize) -> StoreResult<()> {
+    let known = i64::try_from(known).unwrap_or(i64::MAX);
+    if found > known {
+        return Err(StoreError::NewerSchema { found, known });
+    }
+    Ok(())
+}
+
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
     serde_json::to_string(v).map_err(backend)
 }

@@ -4,7 +4,7 @@
 use crate::common::*;
 use async_trait::async_trait;
 use cognate_core::model::*;
-use cognate_core::store::{Page, Store, StoreError, StoreResult};
+use cognate_core::store::{DeclarationsLock, Page, Store, StoreError, StoreResult};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 use tokio_postgres::types::ToSql;
@@ -58,6 +58,11 @@ CREATE INDEX messages_by_to ON messages(to_addr, seq);
     "CREATE INDEX challenges_by_expiry ON challenges(expires_ms);",
 ];
 
+/// Advisory lock keys (per database): one node migrates at a time, and one node applies its
+/// declared configuration at a time.
+const MIGRATION_LOCK: i64 = 7370836617;
+const DECLARATIONS_LOCK: i64 = 7370836618;
+
 fn sql_error(e: tokio_postgres::Error) -> StoreError {
     if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
         StoreError::AlreadyExists
@@ -78,6 +83,14 @@ fn user_from_row(row: &tokio_postgres::Row) -> StoreResult<User> {
 
 pub struct PostgresStore {
     pool: Pool,
+    /// For connections outside the pool (the declarations lock).
+    config: tokio_postgres::Config,
+}
+
+/// The connection that holds the declarations lock. Dropping the client closes the connection,
+/// and PostgreSQL releases a session's advisory locks when it ends (also when the process dies).
+struct LockConnection {
+    _client: tokio_postgres::Client,
 }
 
 impl PostgresStore {
@@ -86,14 +99,14 @@ impl PostgresStore {
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let config: tokio_postgres::Config = url.parse().map_err(backend)?;
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
         let pool = Pool::builder(manager).max_size(16).build().map_err(backend)?;
-        let store = Self { pool };
+        let store = Self { pool, config };
         store.migrate().await?;
         Ok(store)
     }
@@ -105,7 +118,7 @@ impl PostgresStore {
     async fn migrate(&self) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
-        tx.execute("SELECT pg_advisory_xact_lock(7370836617)", &[])
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .await
             .map_err(backend)?;
         tx.execute("CREATE TABLE IF NOT EXISTS cognate_schema (version INT NOT NULL)", &[])
@@ -124,6 +137,7 @@ impl PostgresStore {
                 0
             }
         };
+        check_schema_version(version.into(), MIGRATIONS.len())?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             tx.batch_execute(sql).await.map_err(backend)?;
             tx.execute("UPDATE cognate_schema SET version = $1", &[&(i as i32 + 1)])
@@ -622,5 +636,29 @@ impl Store for PostgresStore {
             }
             None => self.data_list("SELECT data FROM messages ORDER BY seq", &[]).await,
         }
+    }
+
+    async fn lock_declarations(&self) -> StoreResult<DeclarationsLock> {
+        // A connection of its own: the lock belongs to its session, which must serve nothing
+        // else meanwhile and must end (releasing it) when the lock is dropped.
+        let (client, connection) = self.config.connect(NoTls).await.map_err(backend)?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "the declarations lock's connection ended");
+            }
+        });
+        let free: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&DECLARATIONS_LOCK])
+            .await
+            .map_err(backend)?
+            .get(0);
+        if !free {
+            tracing::info!("another node is applying its configuration: waiting until it is done");
+            client
+                .execute("SELECT pg_advisory_lock($1)", &[&DECLARATIONS_LOCK])
+                .await
+                .map_err(backend)?;
+        }
+        Ok(DeclarationsLock::holding(LockConnection { _client: client }))
     }
 }

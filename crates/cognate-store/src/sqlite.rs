@@ -3,7 +3,7 @@
 use crate::common::*;
 use async_trait::async_trait;
 use cognate_core::model::*;
-use cognate_core::store::{Page, Store, StoreError, StoreResult};
+use cognate_core::store::{DeclarationsLock, Page, Store, StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -190,6 +190,7 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(backend)?;
+    check_schema_version(version, MIGRATIONS.len())?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let tx = conn.unchecked_transaction().map_err(backend)?;
         tx.execute_batch(sql).map_err(backend)?;
@@ -824,5 +825,10 @@ impl Store for SqliteStore {
             Ok(out)
         })
         .await
+    }
+
+    /// One process per database file: nothing to wait for.
+    async fn lock_declarations(&self) -> StoreResult<DeclarationsLock> {
+        Ok(DeclarationsLock::unshared())
     }
 }

@@ -59,6 +59,18 @@ async fn testkit_memory() -> Backend {
 }
 
 async fn postgres() -> Backend {
+    let (client, schema, url) = postgres_schema().await;
+    let store = PostgresStore::connect(&url).await.unwrap();
+    Backend {
+        store: Arc::new(store),
+        cleanup: Some((client, schema)),
+        _dir: None,
+    }
+}
+
+/// A fresh schema on the test server: an admin connection, the schema's name, and a URL whose
+/// connections use it.
+async fn postgres_schema() -> (tokio_postgres::Client, String, String) {
     let url = std::env::var("COGNATE_TEST_POSTGRES_URL").unwrap_or_else(|_| PG_DEFAULT.to_owned());
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await
@@ -72,14 +84,8 @@ async fn postgres() -> Backend {
     );
     client.batch_execute(&format!("CREATE SCHEMA {schema}")).await.unwrap();
     let sep = if url.contains('?') { '&' } else { '?' };
-    let store = PostgresStore::connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}"))
-        .await
-        .unwrap();
-    Backend {
-        store: Arc::new(store),
-        cleanup: Some((client, schema)),
-        _dir: None,
-    }
+    let schema_url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    (client, schema, schema_url)
 }
 
 fn getrandom(buf: &mut [u8]) {
@@ -416,3 +422,108 @@ macro_rules! conformance {
 }
 
 conformance!(sqlite_file, sqlite_memory, testkit_memory, postgres);
+
+/// A database migrated by a newer Cognate (a schema version above the migrations this build
+/// knows) is refused, not used.
+#[tokio::test]
+async fn sqlite_refuses_a_newer_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let known: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(&format!("PRAGMA user_version = {}", known + 1))
+        .unwrap();
+    match SqliteStore::open(&path) {
+        Err(StoreError::NewerSchema { found, known: k }) => assert_eq!((found, k), (known + 1, known)),
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(_) => panic!("a newer schema was opened"),
+    }
+}
+
+#[tokio::test]
+async fn postgres_refuses_a_newer_schema() {
+    let (admin, schema, url) = postgres_schema().await;
+    drop(PostgresStore::connect(&url).await.unwrap());
+    let known: i32 = admin
+        .query_one(&format!("SELECT version FROM {schema}.cognate_schema"), &[])
+        .await
+        .unwrap()
+        .get(0);
+    admin
+        .batch_execute(&format!("UPDATE {schema}.cognate_schema SET version = {}", known + 1))
+        .await
+        .unwrap();
+    let refused = PostgresStore::connect(&url).await;
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
+    match refused {
+        Err(e @ StoreError::NewerSchema { .. }) => {
+            let text = e.to_string();
+            assert!(text.contains(&format!("version {}", known + 1)), "{text}");
+            assert!(text.contains("newer Cognate"), "{text}");
+        }
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(_) => panic!("a newer schema was opened"),
+    }
+}
+
+/// The declarations lock: on PostgreSQL a second holder waits (seen waiting in `pg_locks`)
+/// until the first lets go; the lock goes with its connection. SQLite and the test kit's
+/// store, used by one process, hold nothing.
+#[tokio::test]
+async fn declarations_lock() {
+    for b in [sqlite_file().await, sqlite_memory().await, testkit_memory().await] {
+        let lock = b.store.lock_declarations().await.unwrap();
+        assert!(!lock.is_shared());
+        drop(lock);
+        b.finish().await;
+    }
+    let (admin, schema, url) = postgres_schema().await;
+    let first = Arc::new(PostgresStore::connect(&url).await.unwrap());
+    let second = Arc::new(PostgresStore::connect(&url).await.unwrap());
+    let held = first.lock_declarations().await.unwrap();
+    assert!(held.is_shared());
+    let waiting = tokio::spawn({
+        let second = second.clone();
+        async move { second.lock_declarations().await.unwrap() }
+    });
+    // Rendezvous: the second node's session is queued behind the first's lock.
+    let mut seen_waiting = false;
+    for _ in 0..600 {
+        let n: i64 = admin
+            .query_one(
+                "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted \
+                 AND (classid::bigint << 32 | objid::bigint) = 7370836618 AND objsubid = 1 \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if n > 0 {
+            seen_waiting = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(seen_waiting, "the second lock never queued behind the first");
+    assert!(
+        !waiting.is_finished(),
+        "the second lock was granted while the first was held"
+    );
+    drop(held);
+    let second_lock = waiting.await.unwrap();
+    assert!(second_lock.is_shared());
+    drop(second_lock);
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
+}

@@ -1,6 +1,6 @@
 //! The `cognate` binary as users run it: `serve` (readiness line, durability across a
-//! SIGKILL, config paths, HTTPS), `validate` and `package`, the README's quick starts, and
-//! Terraform.
+//! SIGKILL, config paths, HTTPS), `validate` and `package`, the README's quick starts,
+//! Terraform, and several nodes sharing one PostgreSQL database (`multinode`).
 
 // Test code: a failed unwrap is the test's report, and clients sign with the real time.
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
@@ -14,6 +14,8 @@ mod hosts;
 mod hygiene;
 #[path = "cli/log_scan.rs"]
 mod log_scan;
+#[path = "cli/multinode/mod.rs"]
+mod multinode;
 #[path = "cli/production.rs"]
 mod production;
 #[path = "cli/quickstart.rs"]

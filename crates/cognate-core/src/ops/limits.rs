@@ -156,11 +156,13 @@ impl Cognito {
         if user.codes[idx].failed_attempts >= MAX_CODE_ATTEMPTS {
             return Err(attempt_limit_exceeded());
         }
-        // Count the attempt first (the count is the number of answers the code has had).
-        let counted = user.codes[idx].failed_attempts + 1;
+        // Count the attempt first (the count is the number of answers the code has had). The
+        // count is added to the record as stored, so that attempts other nodes counted
+        // meanwhile (they do not share this node's mutex) stay counted, and this one is compared
+        // only if it is among the first MAX_CODE_ATTEMPTS.
         self.update_quietly(pool, &mut user, |u| {
             if let Some(i) = find(u) {
-                u.codes[i].failed_attempts = u.codes[i].failed_attempts.max(counted);
+                u.codes[i].failed_attempts += 1;
             }
         })
         .await?;
@@ -168,6 +170,9 @@ impl Cognito {
             return Err(expired_code());
         };
         let pending = &user.codes[idx];
+        if pending.failed_attempts > MAX_CODE_ATTEMPTS {
+            return Err(attempt_limit_exceeded());
+        }
         let digest = self.code_digest(&user.pool_id, &user.username, &purpose_label(purpose), given);
         if !cognate_crypto::ct_eq(digest.as_bytes(), pending.digest.as_bytes()) {
             return Err(code_mismatch());

@@ -1,7 +1,7 @@
 //! A [`Store`] kept in memory, for domain tests: one mutex over ordered maps, so every
 //! method is atomic and listings come out in key order like the SQL backends.
 use crate::model::*;
-use crate::store::{Page, Store, StoreError, StoreResult};
+use crate::store::{DeclarationsLock, Page, Store, StoreError, StoreResult};
 use async_trait::async_trait;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -369,5 +369,9 @@ impl Store for MemoryStore {
             .filter(|m| to.is_none_or(|to| m.to == to))
             .cloned()
             .collect())
+    }
+
+    async fn lock_declarations(&self) -> StoreResult<DeclarationsLock> {
+        Ok(DeclarationsLock::unshared())
     }
 }
