@@ -4,8 +4,101 @@ use crate::model::{AppClient, UserPool};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-fn schema_error(name: &str, why: &str) -> Error {
-    Error::invalid_parameter(format!("Attributes did not conform to the schema: {name}: {why}"))
+/// How an operation words schema violations: sign-up and creation list them after "Attributes
+/// did not conform to the schema: ", updates name each one `user.NAME`. Either way every
+/// violation is one line ending in a newline, as Cognito writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaWording {
+    Creation,
+    Update,
+}
+
+/// Schema violations found so far, reported together.
+struct Violations {
+    wording: SchemaWording,
+    lines: String,
+}
+
+impl Violations {
+    fn new(wording: SchemaWording) -> Self {
+        Self {
+            wording,
+            lines: String::new(),
+        }
+    }
+
+    fn add(&mut self, name: &str, why: &str) {
+        let prefix = if self.wording == SchemaWording::Update {
+            "user."
+        } else {
+            ""
+        };
+        self.lines.push_str(&format!("{prefix}{name}: {why}\n"));
+    }
+
+    fn into_result(self) -> Result<()> {
+        if self.lines.is_empty() {
+            return Ok(());
+        }
+        Err(Error::invalid_parameter(match self.wording {
+            SchemaWording::Creation => format!("Attributes did not conform to the schema: {}", self.lines),
+            SchemaWording::Update => self.lines,
+        }))
+    }
+}
+
+/// A Boolean attribute's value: `true` or `false`, in any case (stored in lower case).
+fn boolean_value(value: &str) -> Option<&'static str> {
+    if value.eq_ignore_ascii_case("true") {
+        Some("true")
+    } else if value.eq_ignore_ascii_case("false") {
+        Some("false")
+    } else {
+        None
+    }
+}
+
+/// Why a value breaks its attribute's definition, if it does.
+fn value_violation(def: &Value, value: &str) -> Option<String> {
+    let bound = |c: &Value, k: &str| c.get(k).and_then(Value::as_str).and_then(|s| s.parse::<i64>().ok());
+    match def.get("AttributeDataType").and_then(Value::as_str).unwrap_or("String") {
+        "Boolean" => boolean_value(value)
+            .is_none()
+            .then(|| "Attribute value for Boolean attribute must be 'true' or 'false'.".to_owned()),
+        "Number" => {
+            let Ok(n) = value.parse::<f64>() else {
+                return Some("Number attribute value must be a number.".into());
+            };
+            let c = def.get("NumberAttributeConstraints")?;
+            if let Some(max) = bound(c, "MaxValue")
+                && n > max as f64
+            {
+                return Some(format!("Number must be no greater than {max}"));
+            }
+            if let Some(min) = bound(c, "MinValue")
+                && n < min as f64
+            {
+                return Some(format!("Number must be no less than {min}"));
+            }
+            None
+        }
+        _ => {
+            let c = def.get("StringAttributeConstraints")?;
+            let len = value.chars().count() as i64;
+            if let Some(max) = bound(c, "MaxLength")
+                && len > max
+            {
+                return Some(format!("String must be no longer than {max} characters"));
+            }
+            if let Some(min) = bound(c, "MinLength")
+                && len < min
+                && !value.is_empty()
+            {
+                return Some(format!("String must be no shorter than {min} characters"));
+            }
+            None
+        }
+    }
 }
 
 pub fn looks_like_email(s: &str) -> bool {
@@ -26,14 +119,26 @@ pub fn looks_like_phone(s: &str) -> bool {
     s.starts_with('+') && s.len() >= 3 && s.len() <= 17 && s[1..].chars().all(|c| c.is_ascii_digit())
 }
 
-/// Checks attribute names and values against the schema. `admin` callers may set
-/// `*_verified` and developer-only attributes.
+/// Checks attribute names and values against the schema, worded as creation words it.
+/// `admin` callers may set `*_verified` and developer-only attributes.
 pub fn validate_attributes(
     pool: &UserPool,
     attrs: &[(String, String)],
     admin: bool,
 ) -> Result<BTreeMap<String, String>> {
+    validate_attributes_worded(pool, attrs, admin, SchemaWording::Creation)
+}
+
+/// [`validate_attributes`] with the operation's wording of schema violations, all of which are
+/// reported at once.
+pub fn validate_attributes_worded(
+    pool: &UserPool,
+    attrs: &[(String, String)],
+    admin: bool,
+    wording: SchemaWording,
+) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
+    let mut violations = Violations::new(wording);
     for (name, value) in attrs {
         let lookup = if !admin && name.starts_with("dev:") {
             None
@@ -41,49 +146,15 @@ pub fn validate_attributes(
             pool.schema_attribute(name)
         };
         let Some(def) = lookup else {
-            return Err(schema_error(name, "Attribute does not exist in the schema."));
+            violations.add(name, "Attribute does not exist in the schema.");
+            continue;
         };
         if name == "sub" {
             return Err(Error::invalid_parameter("Cannot modify the non-mutable attribute sub"));
         }
-        let data_type = def.get("AttributeDataType").and_then(Value::as_str).unwrap_or("String");
-        match data_type {
-            "Boolean" => {
-                if value != "true" && value != "false" {
-                    return Err(schema_error(
-                        name,
-                        "Attribute value for Boolean attribute must be 'true' or 'false'.",
-                    ));
-                }
-            }
-            "Number" => {
-                if value.parse::<f64>().is_err() {
-                    return Err(schema_error(name, "Number attribute value must be a number."));
-                }
-            }
-            _ => {
-                if let Some(c) = def.get("StringAttributeConstraints") {
-                    let len = value.chars().count() as i64;
-                    let bound = |k: &str| c.get(k).and_then(Value::as_str).and_then(|s| s.parse::<i64>().ok());
-                    if let Some(max) = bound("MaxLength")
-                        && len > max
-                    {
-                        return Err(schema_error(
-                            name,
-                            &format!("String must be no longer than {max} characters"),
-                        ));
-                    }
-                    if let Some(min) = bound("MinLength")
-                        && len < min
-                        && !value.is_empty()
-                    {
-                        return Err(schema_error(
-                            name,
-                            &format!("String must be no shorter than {min} characters"),
-                        ));
-                    }
-                }
-            }
+        if let Some(why) = value_violation(&def, value) {
+            violations.add(name, &why);
+            continue;
         }
         if name == "email" && !value.is_empty() && !looks_like_email(value) {
             return Err(Error::invalid_parameter("Invalid email address format."));
@@ -97,21 +168,27 @@ pub fn validate_attributes(
                 "A client attempted to write unauthorized attribute",
             ));
         }
-        out.insert(name.clone(), value.clone());
+        let value = match def.get("AttributeDataType").and_then(Value::as_str) {
+            Some("Boolean") => boolean_value(value).unwrap_or_default().to_owned(),
+            _ => value.clone(),
+        };
+        out.insert(name.clone(), value);
     }
+    violations.into_result()?;
     Ok(out)
 }
 
 /// Required attributes missing from `attrs`.
 pub fn check_required(pool: &UserPool, attrs: &BTreeMap<String, String>) -> Result<()> {
+    let mut violations = Violations::new(SchemaWording::Creation);
     for def in pool.schema() {
         let name = def.get("Name").and_then(Value::as_str).unwrap_or_default();
         let required = def.get("Required").and_then(Value::as_bool).unwrap_or(false);
         if required && name != "sub" && attrs.get(name).is_none_or(|v| v.is_empty()) {
-            return Err(schema_error(name, "The attribute is required"));
+            violations.add(name, "The attribute is required");
         }
     }
-    Ok(())
+    violations.into_result()
 }
 
 /// Attributes that may not change after creation.

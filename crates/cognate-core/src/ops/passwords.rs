@@ -9,6 +9,7 @@ use crate::ops::types::{CodeDeliveryDetails, CodeDeliveryOutput, metadata_json};
 use crate::ops::{Empty, Input};
 use crate::request::Request;
 use crate::service::{CallContext, Cognito};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 // ---- inputs ------------------------------------------------------------------------------
@@ -109,6 +110,33 @@ impl Input for AdminResetUserPasswordInput {
     }
 }
 
+/// AccountRecoverySetting `admin_only`: users cannot reset their own passwords.
+fn admin_only_recovery(pool: &UserPool) -> bool {
+    pool.setting("AccountRecoverySetting")
+        .and_then(|a| a.get("RecoveryMechanisms"))
+        .and_then(Value::as_array)
+        .is_some_and(|list| {
+            list.iter()
+                .any(|m| m.get("Name").and_then(Value::as_str) == Some("admin_only"))
+        })
+}
+
+/// A user who never chose a password (an administrator created them) cannot reset one.
+fn check_resettable(user: &User) -> Result<()> {
+    if user.status == UserStatus::ForceChangePassword {
+        return Err(Error::not_authorized(
+            "User password cannot be reset in the current state.",
+        ));
+    }
+    Ok(())
+}
+
+fn no_recovery_channel() -> Error {
+    Error::invalid_parameter(
+        "Cannot reset password for the user as there is no registered/verified email or phone_number",
+    )
+}
+
 // ---- operations --------------------------------------------------------------------------
 
 impl Cognito {
@@ -116,6 +144,9 @@ impl Cognito {
         let (client_id, given) = (&input.client_id, &input.username);
         let secret_hash = input.secret_hash.as_deref();
         let (client, pool) = self.client_and_pool(client_id).await?;
+        if admin_only_recovery(&pool) {
+            return Err(Error::not_authorized("Contact administrator to reset password."));
+        }
         let found = match self.find_user(&pool, given).await? {
             Some(u) => Some(u),
             None => {
@@ -141,10 +172,9 @@ impl Cognito {
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
         }
+        check_resettable(&user)?;
         let Some((channel, to)) = recovery_channel(&pool, &user) else {
-            return Err(Error::invalid_parameter(
-                "Cannot reset password for the user as there is no registered/verified email or phone_number",
-            ));
+            return Err(no_recovery_channel());
         };
         let code = (
             CodePurpose::ForgotPassword,
@@ -229,8 +259,15 @@ impl Cognito {
         if !user.enabled {
             return Err(Error::not_authorized("User is disabled."));
         }
+        check_resettable(&user)?;
+        // With admin-only recovery the administrator sets the new password; otherwise the user
+        // needs somewhere to receive the code.
+        let channel = recovery_channel(&pool, &user);
+        if channel.is_none() && !admin_only_recovery(&pool) {
+            return Err(no_recovery_channel());
+        }
         let mut message = None;
-        if let Some((channel, to)) = recovery_channel(&pool, &user) {
+        if let Some((channel, to)) = channel {
             let code = self.new_code(&mut user, CodePurpose::ForgotPassword, RESET_CODE_TTL_MS);
             let out = Outgoing {
                 kind: MessageKind::ForgotPassword,

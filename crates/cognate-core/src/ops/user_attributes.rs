@@ -147,7 +147,7 @@ impl Cognito {
         let auth = self.authenticate_access_token(&input.access_token).await?;
         let (pool, mut user) = (auth.pool, auth.user);
         let client = self.store.get_client(&auth.client_id).await?;
-        let changes = validate_attributes(&pool, &input.user_attributes, false)?;
+        let changes = validate_attributes_worded(&pool, &input.user_attributes, false, SchemaWording::Update)?;
         if let Some(c) = &client {
             check_writable(c, changes.keys().cloned())?;
         }
@@ -174,7 +174,7 @@ impl Cognito {
         ctx: &CallContext,
     ) -> Result<Empty> {
         let (pool, mut user) = self.admin_user(&input.user_pool_id, &input.username).await?;
-        let changes = validate_attributes(&pool, &input.user_attributes, true)?;
+        let changes = validate_attributes_worded(&pool, &input.user_attributes, true, SchemaWording::Update)?;
         check_mutable(&pool, changes.keys().cloned())?;
         let metadata = metadata_json(&input.client_metadata);
         // Held until the user is saved.
@@ -343,9 +343,7 @@ fn apply_changes(pool: &UserPool, user: &mut User, changes: &BTreeMap<String, St
 pub(crate) fn remove_attributes(pool: &UserPool, user: &mut User, names: &[String]) -> Result<()> {
     for name in names {
         let def = pool.schema_attribute(name).ok_or_else(|| {
-            Error::invalid_parameter(format!(
-                "Attributes did not conform to the schema: {name}: Attribute does not exist in the schema."
-            ))
+            Error::invalid_parameter(format!("user.{name}: Attribute does not exist in the schema.\n"))
         })?;
         if def.get("Required").and_then(Value::as_bool) == Some(true) || name == "sub" {
             return Err(Error::invalid_parameter(format!(

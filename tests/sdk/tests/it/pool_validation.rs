@@ -1,4 +1,5 @@
-//! What CreateUserPool, AddCustomAttributes and SetUserPoolMfaConfig refuse, with Cognito's
+//! What CreateUserPool, AddCustomAttributes, SetUserPoolMfaConfig, attribute updates and password
+//! resets refuse, with Cognito's
 //! messages: schema attributes (types, developer-only standard attributes, constraints) and the
 //! MFA configuration rules (OFF with a factor, ON without one, SMS without its configuration).
 
@@ -324,5 +325,214 @@ async fn mfa_configuration_rules() {
         .unwrap();
     assert_eq!(got.mfa_configuration(), Some(&UserPoolMfaType::Off));
     assert!(got.software_token_mfa_configuration().is_none());
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn attribute_violations_are_listed_together_in_each_operations_wording() {
+    let c = Cognate::start().await;
+    let pool = c
+        .finish_pool(
+            c.pool_builder("attrs")
+                .schema(
+                    SchemaAttributeType::builder()
+                        .name("flag")
+                        .attribute_data_type(AttributeDataType::Boolean)
+                        .build(),
+                )
+                .schema(
+                    SchemaAttributeType::builder()
+                        .name("level")
+                        .attribute_data_type(AttributeDataType::Number)
+                        .number_attribute_constraints(number_constraints(Some("1"), Some("9")))
+                        .build(),
+                ),
+        )
+        .await;
+    c.admin_user(&pool, "ann", "ann@example.com").await;
+    // Updates name each attribute `user.NAME`, one line each.
+    expect_err_msg(
+        c.idp
+            .admin_update_user_attributes()
+            .user_pool_id(&pool.pool_id)
+            .username("ann")
+            .user_attributes(attr("custom:colour", "red"))
+            .user_attributes(attr("custom:size", "9"))
+            .send()
+            .await,
+        "InvalidParameterException",
+        "user.custom:colour: Attribute does not exist in the schema.\nuser.custom:size: Attribute does not exist in the schema.\n",
+    );
+    expect_err_msg(
+        c.idp
+            .admin_update_user_attributes()
+            .user_pool_id(&pool.pool_id)
+            .username("ann")
+            .user_attributes(attr("custom:level", "12"))
+            .send()
+            .await,
+        "InvalidParameterException",
+        "user.custom:level: Number must be no greater than 9\n",
+    );
+    // Creation puts them after "Attributes did not conform to the schema: ".
+    expect_err_msg(
+        c.idp
+            .sign_up()
+            .client_id(&pool.client_id)
+            .username("bob")
+            .password(PASSWORD)
+            .user_attributes(attr("email", "bob@example.com"))
+            .user_attributes(attr("custom:flag", "yes"))
+            .user_attributes(attr("shoe_size", "44"))
+            .send()
+            .await,
+        "InvalidParameterException",
+        "Attributes did not conform to the schema: custom:flag: Attribute value for Boolean attribute must be \
+         'true' or 'false'.\nshoe_size: Attribute does not exist in the schema.\n",
+    );
+    // Booleans in any case, kept in lower case.
+    c.idp
+        .admin_update_user_attributes()
+        .user_pool_id(&pool.pool_id)
+        .username("ann")
+        .user_attributes(attr("custom:flag", "True"))
+        .send()
+        .await
+        .unwrap();
+    let attrs = c.admin_attrs(&pool, "ann").await;
+    assert_eq!(lookup(&attrs, "custom:flag").as_deref(), Some("true"));
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn password_resets_follow_the_recovery_setting_and_the_users_state() {
+    use cognate_sdk_tests::aws_sdk_cognitoidentityprovider::types::{
+        AccountRecoverySettingType, MessageActionType, RecoveryOptionNameType, RecoveryOptionType,
+    };
+    let c = Cognate::start().await;
+    let pool = c.create_pool("recovery").await;
+    // An administrator-created user who never signed in has no password of their own to reset.
+    c.idp
+        .admin_create_user()
+        .user_pool_id(&pool.pool_id)
+        .username("new")
+        .message_action(MessageActionType::Suppress)
+        .user_attributes(attr("email", "new@example.com"))
+        .user_attributes(attr("email_verified", "true"))
+        .send()
+        .await
+        .unwrap();
+    let state = "User password cannot be reset in the current state.";
+    expect_err_msg(
+        c.idp
+            .forgot_password()
+            .client_id(&pool.client_id)
+            .username("new")
+            .send()
+            .await,
+        "NotAuthorizedException",
+        state,
+    );
+    expect_err_msg(
+        c.idp
+            .admin_reset_user_password()
+            .user_pool_id(&pool.pool_id)
+            .username("new")
+            .send()
+            .await,
+        "NotAuthorizedException",
+        state,
+    );
+    // Nowhere to send a code.
+    c.idp
+        .admin_create_user()
+        .user_pool_id(&pool.pool_id)
+        .username("mute")
+        .message_action(MessageActionType::Suppress)
+        .send()
+        .await
+        .unwrap();
+    c.idp
+        .admin_set_user_password()
+        .user_pool_id(&pool.pool_id)
+        .username("mute")
+        .password(PASSWORD)
+        .permanent(true)
+        .send()
+        .await
+        .unwrap();
+    let nowhere = "Cannot reset password for the user as there is no registered/verified email or phone_number";
+    expect_err_msg(
+        c.idp
+            .forgot_password()
+            .client_id(&pool.client_id)
+            .username("mute")
+            .send()
+            .await,
+        "InvalidParameterException",
+        nowhere,
+    );
+    expect_err_msg(
+        c.idp
+            .admin_reset_user_password()
+            .user_pool_id(&pool.pool_id)
+            .username("mute")
+            .send()
+            .await,
+        "InvalidParameterException",
+        nowhere,
+    );
+
+    // admin_only: users are told to ask; the administrator may still reset (no code is sent).
+    c.idp
+        .update_user_pool()
+        .user_pool_id(&pool.pool_id)
+        .account_recovery_setting(
+            AccountRecoverySettingType::builder()
+                .recovery_mechanisms(
+                    RecoveryOptionType::builder()
+                        .name(RecoveryOptionNameType::AdminOnly)
+                        .priority(1)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    c.admin_user(&pool, "ann", "ann@example.com").await;
+    expect_err_msg(
+        c.idp
+            .forgot_password()
+            .client_id(&pool.client_id)
+            .username("ann")
+            .send()
+            .await,
+        "NotAuthorizedException",
+        "Contact administrator to reset password.",
+    );
+    let before = c.messages(Some("ann@example.com")).await.len();
+    c.idp
+        .admin_reset_user_password()
+        .user_pool_id(&pool.pool_id)
+        .username("ann")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        c.messages(Some("ann@example.com")).await.len(),
+        before,
+        "admin_only sends no code"
+    );
+    let user = c
+        .idp
+        .admin_get_user()
+        .user_pool_id(&pool.pool_id)
+        .username("ann")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(user.user_status().map(|s| s.as_str()), Some("RESET_REQUIRED"));
     c.shutdown().await;
 }
