@@ -17,6 +17,7 @@ mod errors;
 mod groups;
 mod harness;
 mod hosted_ui;
+mod identity_providers;
 mod jwt_clients;
 mod list_users;
 mod mfa;
