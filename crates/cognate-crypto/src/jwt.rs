@@ -127,6 +127,49 @@ pub fn header_kid(token: &str) -> Result<String, JwtError> {
         .ok_or(JwtError::Malformed)
 }
 
+/// Verifies an RS256 token signed by another issuer against its JWKS document
+/// (`{"keys": [...]}`): the RSA key the token's `kid` names (or the only one, when the token names
+/// none). Returns the claims; expiry, issuer, audience and nonce are the caller's to check.
+pub fn verify_with_jwks(token: &str, jwks: &Value) -> Result<Map<String, Value>, JwtError> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(_), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(JwtError::Malformed);
+    };
+    let header = decode_part(header)?;
+    if header.get("alg").and_then(Value::as_str) != Some("RS256") {
+        return Err(JwtError::Key);
+    }
+    let kid = header.get("kid").and_then(Value::as_str);
+    let keys: Vec<&Value> = jwks
+        .get("keys")
+        .and_then(Value::as_array)
+        .map(|k| {
+            k.iter()
+                .filter(|k| k.get("kty").and_then(Value::as_str) == Some("RSA"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let key = match kid {
+        Some(kid) => keys.iter().find(|k| k.get("kid").and_then(Value::as_str) == Some(kid)),
+        None if keys.len() == 1 => keys.first(),
+        None => None,
+    }
+    .ok_or(JwtError::Key)?;
+    let component = |name: &str| -> Result<Vec<u8>, JwtError> {
+        let text = key.get(name).and_then(Value::as_str).ok_or(JwtError::Key)?;
+        B64URL.decode(text.trim_end_matches('=')).map_err(|_| JwtError::Key)
+    };
+    let (n, e) = (component("n")?, component("e")?);
+    let (input, sig) = token.rsplit_once('.').ok_or(JwtError::Malformed)?;
+    let sig = B64URL.decode(sig).map_err(|_| JwtError::Malformed)?;
+    let public = signature::RsaPublicKeyComponents { n: &n, e: &e };
+    public
+        .verify(&signature::RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &sig)
+        .map_err(|_| JwtError::Signature)?;
+    let (_, payload) = input.split_once('.').ok_or(JwtError::Malformed)?;
+    decode_part(payload)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +193,13 @@ mod tests {
         let other = SigningKey::from_pkcs8(&generate_rsa_pkcs8().unwrap()).unwrap();
         assert_eq!(other.verify(&token), Err(JwtError::Signature));
         let jwk = key.jwk();
+        let jwks = json!({"keys": [other.jwk(), jwk.clone()]});
+        assert_eq!(verify_with_jwks(&token, &jwks).unwrap()["sub"], "abc");
+        assert_eq!(verify_with_jwks(&parts.join("."), &jwks), Err(JwtError::Signature));
+        assert_eq!(
+            verify_with_jwks(&token, &json!({"keys": [other.jwk()]})),
+            Err(JwtError::Key)
+        );
         assert_eq!(jwk["e"], "AQAB");
         assert_eq!(jwk["kty"], "RSA");
     }

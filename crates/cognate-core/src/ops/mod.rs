@@ -9,6 +9,7 @@ pub mod auth_factors;
 pub mod clients;
 pub mod devices;
 pub mod domains;
+pub mod federated_users;
 pub mod groups;
 pub mod identity_providers;
 pub mod limits;

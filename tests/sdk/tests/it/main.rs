@@ -14,6 +14,7 @@ mod custom_srp;
 mod devices;
 mod domains;
 mod errors;
+mod federation;
 mod groups;
 mod harness;
 mod hosted_ui;
