@@ -170,9 +170,58 @@ pub fn verify_with_jwks(token: &str, jwks: &Value) -> Result<Map<String, Value>,
     decode_part(payload)
 }
 
+/// An ES256 JWT signed with a PKCS#8 P-256 key given as PEM (`-----BEGIN PRIVATE KEY-----`) or
+/// bare base64: Sign in with Apple's client secret, which Apple's token endpoint takes instead
+/// of a fixed secret. The header is `{"alg":"ES256","kid":…}`.
+pub fn sign_es256(private_key: &str, kid: &str, claims: &Map<String, Value>) -> Result<String, JwtError> {
+    // A PEM pasted into one line keeps its line breaks as `\n`.
+    let text = private_key.replace("\\n", "\n");
+    let body: String = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with("-----"))
+        .flat_map(|l| l.split_whitespace())
+        .collect();
+    let der = STANDARD.decode(body);
+    let der = der.map_err(|_| JwtError::Key)?;
+    let pair = signature::EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &der)
+        .map_err(|_| JwtError::Key)?;
+    let header = json!({"alg": "ES256", "kid": kid});
+    let mut input = B64URL.encode(header.to_string());
+    input.push('.');
+    input.push_str(&B64URL.encode(Value::Object(claims.clone()).to_string()));
+    let sig = pair
+        .sign(&aws_lc_rs::rand::SystemRandom::new(), input.as_bytes())
+        .map_err(|_| JwtError::Key)?;
+    input.push('.');
+    input.push_str(&B64URL.encode(sig.as_ref()));
+    Ok(input)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_es256_client_secret_verifies_with_its_public_key() {
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let doc = signature::EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let pem = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----",
+            STANDARD.encode(doc.as_ref())
+        );
+        let mut claims = Map::new();
+        claims.insert("iss".into(), json!("TEAM"));
+        let token = sign_es256(&pem, "KEY", &claims).unwrap();
+        let pair =
+            signature::EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, doc.as_ref()).unwrap();
+        let (input, sig) = token.rsplit_once('.').unwrap();
+        signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, pair.public_key().as_ref())
+            .verify(input.as_bytes(), &B64URL.decode(sig).unwrap())
+            .unwrap();
+        assert_eq!(decode_part(input.split('.').next().unwrap()).unwrap()["kid"], "KEY");
+        assert_eq!(sign_es256("not a key", "KEY", &claims), Err(JwtError::Key));
+    }
 
     #[test]
     fn sign_verify_and_jwk() {

@@ -5,11 +5,13 @@
 use crate::html::{self, esc};
 use crate::pages::{Accepted, accept, signed_in};
 use crate::web::{self, Shared};
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use cognate_core::oauth::federation::{FEDERATION_SECS, FederationEnd, IdpResponseParams};
 use cognate_core::oauth::with_params;
+use cognate_core::ops::identity_providers::ProviderKind;
 
 /// The cookie that binds a federated sign-in to the browser that began it.
 const BINDING_COOKIE: &str = "cognate-federation";
@@ -34,7 +36,25 @@ pub(crate) async fn to_provider(state: &Shared, a: &Accepted, headers: &HeaderMa
         .await
     {
         Ok(start) => {
-            let cookie = web::set_cookie(state, BINDING_COOKIE, &start.binding, Some(FEDERATION_SECS));
+            let mut cookie = web::set_cookie(state, BINDING_COOKIE, &start.binding, Some(FEDERATION_SECS));
+            // Apple answers with a cross-site form post, which carries only SameSite=None
+            // cookies (and browsers keep those only when Secure: under HTTPS).
+            let cross_site = a
+                .req
+                .identity_provider
+                .as_ref()
+                .is_some_and(|p| p.kind() == ProviderKind::SignInWithApple);
+            if cross_site
+                && state.secure_cookies
+                && let Ok(v) = HeaderValue::from_str(
+                    &cookie
+                        .to_str()
+                        .unwrap_or_default()
+                        .replace("SameSite=Lax", "SameSite=None"),
+                )
+            {
+                cookie = v;
+            }
             web::redirect(&start.location, vec![cookie])
         }
         Err(e) => {
@@ -75,6 +95,16 @@ pub(crate) async fn idp_response(
 ) -> Response {
     let params: IdpResponseParams =
         serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
+    complete(state, headers, params).await
+}
+
+/// `POST /oauth2/idpresponse`: the same answer as a form (`response_mode=form_post`, Apple's).
+pub(crate) async fn idp_response_post(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let params: IdpResponseParams = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    complete(state, headers, params).await
+}
+
+async fn complete(state: Shared, headers: HeaderMap, params: IdpResponseParams) -> Response {
     let binding = web::cookie(&headers, BINDING_COOKIE);
     let ctx = web::call_context(&headers);
     let end = match state.service.finish_federation(&params, binding.as_deref(), &ctx).await {

@@ -10,6 +10,7 @@ use super::with_params;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{ChallengeSession, User};
 use crate::ops::federated_users::{ExternalIdentity, claims_text};
+use crate::ops::identity_providers::ProviderKind;
 use crate::rng::RandomExt;
 use crate::service::{CallContext, Cognito};
 use base64::Engine;
@@ -95,20 +96,21 @@ impl Cognito {
         let authorize_url = provider.detail("authorize_url").unwrap_or_default();
         let client_id = provider.detail("client_id").unwrap_or_default();
         let scopes = provider.detail("authorize_scopes").unwrap_or("openid");
-        let location = with_params(
-            authorize_url,
-            &[
-                ("response_type", "code"),
-                ("client_id", client_id),
-                ("redirect_uri", callback),
-                ("scope", scopes),
-                ("state", &state),
-                ("nonce", &nonce),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
-            false,
-        );
+        let mut query = vec![
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", callback),
+            ("scope", scopes),
+            ("state", &state),
+            ("nonce", &nonce),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ];
+        // Apple sends the user's name and email only with a form post to the callback.
+        if provider.kind() == ProviderKind::SignInWithApple {
+            query.push(("response_mode", "form_post"));
+        }
+        let location = with_params(authorize_url, &query, false);
         Ok(FederationStart { location, binding })
     }
 
@@ -196,7 +198,7 @@ impl Cognito {
             .await
             .map_err(Failure::Described)?;
         let mut claims = Map::new();
-        match &tokens.id_token {
+        match tokens.id_token.as_ref().filter(|_| expects_id_token(provider.kind())) {
             Some(id_token) => {
                 claims = self
                     .verify_upstream_id_token(&provider, id_token, &text("nonce"))

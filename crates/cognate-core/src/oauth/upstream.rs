@@ -38,9 +38,16 @@ impl Cognito {
             ("code_verifier".to_owned(), verifier.to_owned()),
         ];
         let getting_token = |status: u16| format!("{} Error - {status} error getting token", provider.name);
+        let secret = match provider.kind() {
+            ProviderKind::SignInWithApple => Some(self.apple_client_secret(provider)?),
+            _ => provider.detail("client_secret").map(str::to_owned),
+        };
+        // OIDC providers get the secret by HTTP Basic; the social ones, as they document it, in
+        // the request.
+        let basic = provider.kind() == ProviderKind::Oidc;
         let request = if provider.detail("token_request_method") == Some("GET") {
-            if let Some(secret) = provider.detail("client_secret") {
-                form.push(("client_secret".into(), secret.to_owned()));
+            if let Some(secret) = &secret {
+                form.push(("client_secret".into(), secret.clone()));
             }
             let query = form
                 .iter()
@@ -49,17 +56,18 @@ impl Cognito {
                 .join("&");
             let joiner = if token_url.contains('?') { '&' } else { '?' };
             HttpRequest::get(format!("{token_url}{joiner}{query}"))
+        } else if let (Some(secret), true) = (&secret, basic) {
+            let credentials = STANDARD.encode(format!(
+                "{}:{}",
+                super::percent_encode(client_id),
+                super::percent_encode(secret)
+            ));
+            HttpRequest::post_form(token_url, form).header("authorization", format!("Basic {credentials}"))
         } else {
-            let mut r = HttpRequest::post_form(token_url, form);
-            if let Some(secret) = provider.detail("client_secret") {
-                let basic = STANDARD.encode(format!(
-                    "{}:{}",
-                    super::percent_encode(client_id),
-                    super::percent_encode(secret)
-                ));
-                r = r.header("authorization", format!("Basic {basic}"));
+            if let Some(secret) = &secret {
+                form.push(("client_secret".into(), secret.clone()));
             }
-            r
+            HttpRequest::post_form(token_url, form)
         };
         let resp = self.outbound.send(request).await.map_err(|e| {
             tracing::info!(provider = %provider.name, error = %e, "the IdP token endpoint could not be reached");
@@ -73,6 +81,35 @@ impl Cognito {
         Ok(UpstreamTokens {
             access_token: text("access_token"),
             id_token: text("id_token"),
+        })
+    }
+
+    /// Sign in with Apple's client secret: a short-lived ES256 JWT signed with the provider's
+    /// `private_key` (issuer `team_id`, key `key_id`, subject `client_id`).
+    fn apple_client_secret(&self, provider: &StoredProvider) -> Result<String, String> {
+        let now = self.clock.now_secs();
+        let mut claims = Map::new();
+        claims.insert(
+            "iss".into(),
+            Value::from(provider.detail("team_id").unwrap_or_default()),
+        );
+        claims.insert("iat".into(), Value::from(now));
+        claims.insert("exp".into(), Value::from(now + 300));
+        claims.insert("aud".into(), Value::from("https://appleid.apple.com"));
+        claims.insert(
+            "sub".into(),
+            Value::from(provider.detail("client_id").unwrap_or_default()),
+        );
+        cognate_crypto::jwt::sign_es256(
+            provider.detail("private_key").unwrap_or_default(),
+            provider.detail("key_id").unwrap_or_default(),
+            &claims,
+        )
+        .map_err(|_| {
+            format!(
+                "{} Error - the private_key of the provider is not a P-256 key",
+                provider.name
+            )
         })
     }
 
@@ -138,10 +175,17 @@ impl Cognito {
         provider: &StoredProvider,
         access_token: &str,
     ) -> Option<Map<String, Value>> {
-        let url = provider.detail("attributes_url")?;
-        // Google's and Facebook's fixed attribute URLs take the fields asked for appended.
+        let mut url = provider.detail("attributes_url")?.to_owned();
+        // Google's and Facebook's attribute URLs take the fields asked for appended. Google's
+        // user is read from its ID token instead (the People API answers in its own shape).
         if provider.detail("attributes_url_add_attributes") == Some("true") {
-            return None;
+            if provider.kind() == ProviderKind::Google {
+                return None;
+            }
+            let mut fields: Vec<&str> = provider.attribute_mapping.values().map(String::as_str).collect();
+            fields.sort_unstable();
+            fields.dedup();
+            url.push_str(&fields.join(","));
         }
         let method = match provider.detail("attributes_request_method") {
             Some("POST") => HttpMethod::Post,
@@ -149,7 +193,7 @@ impl Cognito {
         };
         let request = HttpRequest {
             method,
-            url: url.to_owned(),
+            url,
             headers: vec![("authorization".into(), format!("Bearer {access_token}"))],
             form: (method == HttpMethod::Post).then(Vec::new),
         };

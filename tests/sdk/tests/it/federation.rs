@@ -492,3 +492,92 @@ async fn failed_federated_sign_ins_are_refused_and_create_no_user() {
     assert_eq!(id["cognito:username"], format!("Upstream_{}", up.sub));
     assert_eq!(users_of(&c, &pool.pool_id).await, 1);
 }
+
+#[tokio::test]
+async fn a_google_provider_with_overridden_endpoints_signs_in_against_an_upstream_cognate() {
+    let c = Cognate::start().await;
+    let pool = c.create_pool("social").await;
+    give_domain(&c, &pool.pool_id, "social-login").await;
+    let up = upstream(&format!("{}/oauth2/idpresponse", c.endpoint)).await;
+    let base = &up.c.endpoint;
+    let details: std::collections::HashMap<String, String> = [
+        ("client_id", up.client_id.clone()),
+        ("client_secret", up.client_secret.clone()),
+        ("authorize_scopes", "email profile openid".to_owned()),
+        ("authorize_url", format!("{base}/oauth2/authorize")),
+        ("token_url", format!("{base}/oauth2/token")),
+        ("oidc_issuer", up.issuer.clone()),
+        ("jwks_uri", format!("{}/.well-known/jwks.json", up.issuer)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let created = c
+        .idp
+        .create_identity_provider()
+        .user_pool_id(&pool.pool_id)
+        .provider_name("Google")
+        .provider_type(IdentityProviderTypeType::Google)
+        .set_provider_details(Some(details))
+        .attribute_mapping("email", "email")
+        .attribute_mapping("given_name", "given_name")
+        .send()
+        .await
+        .expect("Google");
+    let d = created.identity_provider().unwrap().provider_details().unwrap();
+    assert_eq!(d["token_url"], format!("{base}/oauth2/token"), "an override is kept");
+    assert_eq!(d["token_request_method"], "POST", "the fixed members are added");
+    let client = c
+        .idp
+        .create_user_pool_client()
+        .user_pool_id(&pool.pool_id)
+        .client_name("web")
+        .allowed_o_auth_flows_user_pool_client(true)
+        .allowed_o_auth_flows(OAuthFlowType::Code)
+        .allowed_o_auth_scopes("openid")
+        .allowed_o_auth_scopes("email")
+        .allowed_o_auth_scopes("profile")
+        .callback_urls(CALLBACK)
+        .supported_identity_providers("Google")
+        .send()
+        .await
+        .expect("client");
+    let client_id = client.user_pool_client().unwrap().client_id().unwrap().to_owned();
+
+    // A client that offers only Google shows only its button.
+    let mut b = Browser::new(&c);
+    let login = b
+        .get(&authorize(&c.endpoint, &client_id, "").replace("/oauth2/authorize", "/login"))
+        .await;
+    assert_eq!(login.status, 200, "{:?} {}", login.location, login.body);
+    assert!(login.body.contains(r#"data-provider="Google""#), "{}", login.body);
+    assert!(
+        !login.body.contains(r#"name="password""#),
+        "no password form without COGNITO"
+    );
+    let cognito = b
+        .get(&authorize(&c.endpoint, &client_id, "&identity_provider=COGNITO"))
+        .await;
+    assert_eq!(
+        query_param(cognito.location.as_deref().unwrap(), "error").as_deref(),
+        Some("unauthorized_client")
+    );
+
+    let upstream_authorize = to_upstream(&mut b, &c.endpoint, &client_id, "Google").await;
+    assert!(upstream_authorize.starts_with(&format!("{base}/oauth2/authorize?")));
+    assert_eq!(
+        query_param(&upstream_authorize, "scope").as_deref(),
+        Some("email profile openid")
+    );
+    let back = upstream_sign_in(&mut b, &upstream_authorize).await;
+    let end = b.get(&back).await;
+    let location = end.location.unwrap();
+    let code = query_param(&location, "code").unwrap_or_else(|| panic!("{location}"));
+    let tokens = exchange(&c, &client_id, &code).await;
+    let id = decode_jwt(tokens["id_token"].as_str().unwrap()).claims;
+    assert_eq!(id["cognito:username"], format!("Google_{}", up.sub));
+    assert_eq!(id["email"], "alice@example.com");
+    assert_eq!(id["given_name"], "Alice");
+    assert_eq!(id["identities"][0]["providerType"], "Google");
+    assert_eq!(id["identities"][0]["providerName"], "Google");
+}
