@@ -94,6 +94,15 @@ impl Cognito {
             hosted: true,
             device: DeviceContext::default(),
         };
+        if let Some(user) = self.linked_user(pool, provider, &user_id, &attributes).await? {
+            // A linked identity signs in as the user it is linked to.
+            if !user.enabled {
+                return Err(Error::not_authorized("User is disabled."));
+            }
+            self.pre_authentication(&s, &user).await?;
+            self.post_authentication(&s, &user).await?;
+            return Ok(user);
+        }
         let user = match self.store.get_user(&pool.id, &key).await? {
             Some(mut user) => {
                 if !user.enabled {

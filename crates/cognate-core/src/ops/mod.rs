@@ -19,6 +19,7 @@ pub mod mfa_settings;
 pub mod new_users;
 pub mod passwords;
 pub mod pools;
+pub mod provider_links;
 pub mod resource_servers;
 pub mod sessions;
 pub mod sign_in;
@@ -129,6 +130,8 @@ operations! {
     "DeleteIdentityProvider" => delete_identity_provider in "identity_providers/mod.rs",
     "ListIdentityProviders" => list_identity_providers in "identity_providers/mod.rs",
     "GetIdentityProviderByIdentifier" => get_identity_provider_by_identifier in "identity_providers/mod.rs",
+    "AdminLinkProviderForUser" => admin_link_provider_for_user in "provider_links.rs",
+    "AdminDisableProviderForUser" => admin_disable_provider_for_user in "provider_links.rs",
     "SetUICustomization" => set_ui_customization in "ui_customization.rs",
     "GetUICustomization" => get_ui_customization in "ui_customization.rs",
     "CreateUserPoolClient" => create_user_pool_client in "clients/mod.rs",

@@ -12,7 +12,9 @@
 //! in `$CARGO_TARGET_DIR/screenshots/federation`; the test prints the folder.
 use std::path::{Path, PathBuf};
 
-use cognate_sdk_tests::aws_sdk_cognitoidentityprovider::types::{IdentityProviderTypeType, OAuthFlowType};
+use cognate_sdk_tests::aws_sdk_cognitoidentityprovider::types::{
+    IdentityProviderTypeType, OAuthFlowType, ProviderUserIdentifierType,
+};
 use cognate_sdk_tests::triggers::TriggerApp;
 use cognate_sdk_tests::*;
 use serde_json::Value;
@@ -580,4 +582,122 @@ async fn a_google_provider_with_overridden_endpoints_signs_in_against_an_upstrea
     assert_eq!(id["given_name"], "Alice");
     assert_eq!(id["identities"][0]["providerType"], "Google");
     assert_eq!(id["identities"][0]["providerName"], "Google");
+}
+
+fn provider_user(provider: &str, attribute: Option<&str>, value: &str) -> ProviderUserIdentifierType {
+    ProviderUserIdentifierType::builder()
+        .provider_name(provider)
+        .set_provider_attribute_name(attribute.map(str::to_owned))
+        .provider_attribute_value(value)
+        .build()
+}
+
+/// A whole federated sign-in in a plain browser; returns the app's tokens.
+async fn federated_tokens(c: &Cognate, client_id: &str) -> Value {
+    let mut b = Browser::new(c);
+    let upstream_authorize = to_upstream(&mut b, &c.endpoint, client_id, "Upstream").await;
+    let back = upstream_sign_in(&mut b, &upstream_authorize).await;
+    let end = b.get(&back).await;
+    let location = end.location.unwrap();
+    let code = query_param(&location, "code").unwrap_or_else(|| panic!("{location}"));
+    exchange(c, client_id, &code).await
+}
+
+#[tokio::test]
+async fn a_linked_identity_signs_in_as_the_native_user_until_it_is_disabled() {
+    let c = Cognate::start().await;
+    let pool = c.create_pool("linking").await;
+    give_domain(&c, &pool.pool_id, "linking-login").await;
+    let up = upstream(&format!("{}/oauth2/idpresponse", c.endpoint)).await;
+    let client_id = federate(&c, &pool.pool_id, &up, "Upstream", &[]).await;
+    let bob_sub = c.admin_user(&pool, "bob", "bob@example.com").await;
+    let link = |dest: ProviderUserIdentifierType, source: ProviderUserIdentifierType| {
+        c.idp
+            .admin_link_provider_for_user()
+            .user_pool_id(&pool.pool_id)
+            .destination_user(dest)
+            .source_user(source)
+            .send()
+    };
+
+    // Refusals.
+    let nobody = link(
+        provider_user("Cognito", None, "nobody"),
+        provider_user("Upstream", Some("Cognito_Subject"), &up.sub),
+    )
+    .await;
+    expect_err(nobody, "UserNotFoundException");
+    let unknown = link(
+        provider_user("Cognito", None, "bob"),
+        provider_user("Nowhere", Some("Cognito_Subject"), &up.sub),
+    )
+    .await;
+    expect_err(unknown, "ResourceNotFoundException");
+    let native = link(
+        provider_user("Cognito", None, "bob"),
+        provider_user("Cognito", Some("Cognito_Subject"), "alice"),
+    )
+    .await;
+    expect_err(native, "InvalidParameterException");
+
+    link(
+        provider_user("Cognito", None, "bob"),
+        provider_user("Upstream", Some("Cognito_Subject"), &up.sub),
+    )
+    .await
+    .expect("AdminLinkProviderForUser");
+    let attrs = c.admin_attrs(&pool, "bob").await;
+    let identities: Value = serde_json::from_str(&lookup(&attrs, "identities").expect("identities")).unwrap();
+    assert_eq!(identities[0]["providerName"], "Upstream");
+    assert_eq!(identities[0]["userId"], up.sub.as_str());
+
+    // The upstream's user signs in as bob.
+    let tokens = federated_tokens(&c, &client_id).await;
+    let id = decode_jwt(tokens["id_token"].as_str().unwrap()).claims;
+    assert_eq!(id["cognito:username"], "bob");
+    assert_eq!(id["sub"], bob_sub.as_str());
+    assert_eq!(id["identities"][0]["providerName"], "Upstream");
+    assert_eq!(users_of(&c, &pool.pool_id).await, 1, "no federated user was created");
+
+    // Unlinked, the next sign-in creates the federated user.
+    c.idp
+        .admin_disable_provider_for_user()
+        .user_pool_id(&pool.pool_id)
+        .user(provider_user("Upstream", Some("Cognito_Subject"), &up.sub))
+        .send()
+        .await
+        .expect("AdminDisableProviderForUser");
+    assert_eq!(lookup(&c.admin_attrs(&pool, "bob").await, "identities"), None);
+    let tokens = federated_tokens(&c, &client_id).await;
+    let id = decode_jwt(tokens["id_token"].as_str().unwrap()).claims;
+    assert_eq!(id["cognito:username"], format!("Upstream_{}", up.sub));
+    // Now that it signed in, it can no longer be linked.
+    let merged = link(
+        provider_user("Cognito", None, "bob"),
+        provider_user("Upstream", Some("Cognito_Subject"), &up.sub),
+    )
+    .await;
+    expect_err(merged, "InvalidParameterException");
+    // Disabled, the federated user cannot sign in.
+    c.idp
+        .admin_disable_provider_for_user()
+        .user_pool_id(&pool.pool_id)
+        .user(provider_user("Upstream", Some("Cognito_Subject"), &up.sub))
+        .send()
+        .await
+        .expect("disable the federated user");
+    let mut b = Browser::new(&c);
+    let upstream_authorize = to_upstream(&mut b, &c.endpoint, &client_id, "Upstream").await;
+    let back = upstream_sign_in(&mut b, &upstream_authorize).await;
+    let end = b.get(&back).await;
+    let location = end.location.unwrap();
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("invalid_request"),
+        "{location}"
+    );
+    assert_eq!(
+        query_param(&location, "error_description").as_deref(),
+        Some("User is disabled.")
+    );
 }
