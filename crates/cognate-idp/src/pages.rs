@@ -303,6 +303,10 @@ pub(crate) async fn accept_post(
 ) -> Result<(Accepted, BTreeMap<String, String>, web::Csrf), Response> {
     let a = accept(state, headers, query).await?;
     let csrf = web::csrf(state, headers);
+    // A client that does not offer the pool's own sign-in takes no password (or sign-up) forms.
+    if !a.req.cognito_offered {
+        return Err(render_login(&a, &csrf, None, Notice::default()));
+    }
     let Some(form) = web::form(body) else {
         return Err(render_login(
             &a,

@@ -557,6 +557,14 @@ async fn a_google_provider_with_overridden_endpoints_signs_in_against_an_upstrea
         !login.body.contains(r#"name="password""#),
         "no password form without COGNITO"
     );
+    let password = b
+        .post(
+            &authorize(&c.endpoint, &client_id, "").replace("/oauth2/authorize", "/login"),
+            &[("_csrf", "x"), ("username", "fed-alice"), ("password", PASSWORD)],
+        )
+        .await;
+    assert!(password.location.is_none(), "no password sign-in without COGNITO");
+    assert!(!password.body.contains(r#"name="password""#));
     let cognito = b
         .get(&authorize(&c.endpoint, &client_id, "&identity_provider=COGNITO"))
         .await;

@@ -208,6 +208,20 @@ async fn social_providers_carry_their_type_name_and_fixed_endpoints() {
         "https://graph.facebook.com/v17.0/oauth/access_token"
     );
     assert_eq!(p.attribute_mapping().unwrap()["username"], "id");
+    let updated = c
+        .idp
+        .update_identity_provider()
+        .user_pool_id(&pool.pool_id)
+        .provider_name("Facebook")
+        .provider_details("api_version", "v18.0")
+        .send()
+        .await
+        .expect("UpdateIdentityProvider");
+    assert_eq!(
+        updated.identity_provider().unwrap().provider_details().unwrap()["token_url"],
+        "https://graph.facebook.com/v18.0/oauth/access_token",
+        "the fixed endpoints follow the new api_version"
+    );
 
     let apple = c
         .idp

@@ -149,6 +149,16 @@ fn social_endpoints(kind: ProviderKind, details: &BTreeMap<String, String>) -> V
     }
 }
 
+/// Takes out of a social provider's stored details the endpoints that are its fixed ones (not
+/// overrides), so an update stores the fixed ones of its new details (Facebook's `api_version`).
+pub(crate) fn strip_fixed(kind: ProviderKind, details: &mut BTreeMap<String, String>) {
+    for (key, value) in social_endpoints(kind, details) {
+        if details.get(key) == Some(&value) {
+            details.remove(key);
+        }
+    }
+}
+
 /// Where a social provider's ID tokens are signed (not shown by Describe; used to verify them).
 pub fn social_jwks_uri(kind: ProviderKind) -> Option<&'static str> {
     match kind {

@@ -459,6 +459,9 @@ impl Cognito {
         }
         if let Some(given) = input.provider_details {
             let mut merged = provider.details.clone();
+            if kind.is_social() {
+                details::strip_fixed(kind, &mut merged);
+            }
             if kind == ProviderKind::Saml && (given.contains_key("MetadataURL") || given.contains_key("MetadataFile")) {
                 merged.remove("MetadataURL");
                 merged.remove("MetadataFile");
