@@ -11,6 +11,7 @@ pub mod messages;
 pub mod model;
 pub mod oauth;
 pub mod ops;
+pub mod outbound;
 pub mod quotas;
 pub mod request;
 pub mod rng;

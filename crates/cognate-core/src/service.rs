@@ -54,6 +54,8 @@ pub struct Cognito {
     pub(crate) settings: Settings,
     pub(crate) sink: Arc<dyn crate::messages::MessageSink>,
     pub(crate) encryptor: Option<Arc<dyn crate::messages::CodeEncryptor>>,
+    /// Requests to other servers (federation: discovery, token exchange, metadata).
+    pub(crate) outbound: Arc<dyn crate::outbound::Outbound>,
     keys: Mutex<HashMap<String, Arc<PoolKeys>>>,
     /// Request-rate quotas, when enforced; see `quotas.rs`.
     pub(crate) quotas: Option<crate::quotas::Quotas>,
@@ -97,6 +99,7 @@ impl Cognito {
         Ok(Self {
             sink,
             encryptor: None,
+            outbound: Arc::new(crate::outbound::NoOutbound),
             store,
             clock,
             random,
@@ -116,6 +119,12 @@ impl Cognito {
     /// Sends messages somewhere other than the development outbox.
     pub fn with_message_sink(mut self, sink: Arc<dyn crate::messages::MessageSink>) -> Self {
         self.sink = sink;
+        self
+    }
+
+    /// Sends requests to other servers (identity providers) through `outbound`.
+    pub fn with_outbound(mut self, outbound: Arc<dyn crate::outbound::Outbound>) -> Self {
+        self.outbound = outbound;
         self
     }
 

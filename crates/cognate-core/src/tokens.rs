@@ -139,6 +139,8 @@ fn attr_claim(name: &str, value: &str) -> Value {
     match name {
         "email_verified" | "phone_number_verified" => json!(value == "true"),
         "updated_at" => value.parse::<i64>().map(|n| json!(n)).unwrap_or(json!(value)),
+        // A federated user's linked identities: an array in the ID token.
+        "identities" => serde_json::from_str::<Value>(value).unwrap_or(json!(value)),
         _ => json!(value),
     }
 }

@@ -39,6 +39,8 @@ h1{font-size:20px;margin:0 0 16px}
 .infoMessage{background:#f1faff;border:1px solid #0073bb;color:#0b4f7c;border-radius:4px;padding:10px 12px;font-size:14px;margin:0 0 12px}
 .redirect-customizable{color:#0073bb;text-decoration:none}
 .redirect-customizable:hover{text-decoration:underline}
+.idpButton-customizable{display:block;margin:0 0 10px;padding:10px;text-align:center;font-size:15px;font-weight:600;color:#16191f;background:#fff;border:1px solid #aab7b8;border-radius:4px;text-decoration:none}
+.idpButton-customizable:hover{background:#f2f3f3}
 .links{margin-top:18px;font-size:14px;display:flex;justify-content:space-between;flex-wrap:wrap;gap:8px}
 .legalText-customizable{font-size:12px;color:#687078;text-align:center;padding:0 24px 18px}
 .choice{display:flex;align-items:center;gap:8px;margin:10px 0;font-size:15px}

@@ -8,6 +8,7 @@
 //! is held to that pool. The pages are another client of the core: they call the same
 //! operations and sign-in state machine as the JSON API.
 mod endpoints;
+mod federation;
 pub mod html;
 mod pages;
 mod signup;
@@ -31,6 +32,10 @@ pub fn router(state: IdpState) -> Router {
     let state = Arc::new(state);
     Router::new()
         .route("/oauth2/authorize", get(pages::authorize))
+        .route(
+            "/oauth2/idpresponse",
+            get(federation::idp_response).post(federation::idp_response_post),
+        )
         .route("/login", get(pages::login_page).post(pages::login_submit))
         .route("/mfa", post(pages::challenge_submit))
         .route("/mfaoption", post(pages::challenge_submit))

@@ -86,6 +86,9 @@ pub(crate) async fn authorize(State(state): State<Shared>, headers: HeaderMap, R
         Ok(a) => a,
         Err(resp) => return resp,
     };
+    if a.req.identity_provider.is_some() {
+        return crate::federation::to_provider(&state, &a, &headers, query.as_deref()).await;
+    }
     let prompt = a.req.prompt.as_deref().unwrap_or_default();
     if !prompt.split(' ').any(|p| p == "login")
         && let Some(cookie) = web::cookie(&headers, &web::session_cookie_name(&a.req.pool.id))
@@ -145,7 +148,7 @@ async fn redirect_signed_in(
 }
 
 /// A user signed in through the pages: start the browser's session, then back to the app.
-async fn signed_in(state: &Shared, a: &Accepted, user: &User, headers: &HeaderMap) -> Response {
+pub(crate) async fn signed_in(state: &Shared, a: &Accepted, user: &User, headers: &HeaderMap) -> Response {
     match state.service.start_browser_session(&a.req.pool, user).await {
         Ok((cookie, session)) => {
             let set = web::set_cookie(
@@ -215,7 +218,17 @@ pub(crate) fn render_login(a: &Accepted, csrf: &web::Csrf, username: Option<&str
             r#"autocomplete="current-password" required"#
         },
     ));
-    let mut body = html::heading("Sign in with your username and password");
+    let mut body = crate::federation::provider_buttons(a);
+    if !a.req.cognito_offered {
+        return web::page(
+            StatusCode::OK,
+            "Sign in",
+            &a.look,
+            &body,
+            csrf.set.clone().into_iter().collect(),
+        );
+    }
+    body.push_str(&html::heading("Sign in with your username and password"));
     if custom {
         body.push_str(&html::description(
             "Or leave the password empty to answer a sign-in challenge instead.",
@@ -290,6 +303,10 @@ pub(crate) async fn accept_post(
 ) -> Result<(Accepted, BTreeMap<String, String>, web::Csrf), Response> {
     let a = accept(state, headers, query).await?;
     let csrf = web::csrf(state, headers);
+    // A client that does not offer the pool's own sign-in takes no password (or sign-up) forms.
+    if !a.req.cognito_offered {
+        return Err(render_login(&a, &csrf, None, Notice::default()));
+    }
     let Some(form) = web::form(body) else {
         return Err(render_login(
             &a,

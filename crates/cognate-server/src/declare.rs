@@ -242,6 +242,7 @@ const APPLIED_TYPES: &[&str] = &[
     "AWS::Cognito::UserPoolUserToGroupAttachment",
     "AWS::Cognito::UserPoolDomain",
     "AWS::Cognito::UserPoolResourceServer",
+    "AWS::Cognito::UserPoolIdentityProvider",
     "AWS::Cognito::UserPoolUICustomizationAttachment",
 ];
 
@@ -360,11 +361,13 @@ fn stack_from(project: &Project) -> anyhow::Result<StackDeclaration> {
             deps,
         ));
     }
-    // A client may allow a resource server's scopes by name alone (no Ref), so every client
-    // waits for the resource servers of the template.
+    // A client may allow a resource server's scopes, or offer an identity provider, by name
+    // alone (no Ref), so every client waits for the resource servers and providers.
     let resource_servers: Vec<String> = candidates
         .iter()
-        .filter(|(r, _)| r.kind == "AWS::Cognito::UserPoolResourceServer")
+        .filter(|(r, _)| {
+            r.kind == "AWS::Cognito::UserPoolResourceServer" || r.kind == "AWS::Cognito::UserPoolIdentityProvider"
+        })
         .map(|(r, _)| r.logical_id.clone())
         .collect();
     // A style needs its pool's domain, which the template rarely names from it (no Ref), so
@@ -668,6 +671,9 @@ const CLIENT_TYPES: &[(&str, Ty)] = &[
 const GROUP_TYPES: &[(&str, Ty)] = &[("Precedence", Ty::Int)];
 
 const DOMAIN_TYPES: &[(&str, Ty)] = &[("ManagedLoginVersion", Ty::Int)];
+
+/// ProviderDetails and AttributeMapping are maps of strings (`IDPInit: true` in YAML is "true").
+const PROVIDER_TYPES: &[(&str, Ty)] = &[("ProviderDetails.*", Ty::Str), ("AttributeMapping.*", Ty::Str)];
 
 const USER_TYPES: &[(&str, Ty)] = &[
     ("ForceAliasCreation", Ty::Bool),
@@ -1474,6 +1480,29 @@ async fn apply_resource(
             }
             physical.set(lid, identifier.clone(), &[]);
             Ok(Some(identifier))
+        }
+        "AWS::Cognito::UserPoolIdentityProvider" => {
+            let mut props = props;
+            coerce(&mut props, PROVIDER_TYPES);
+            let name = str_prop(&props, "ProviderName").ok_or_else(|| anyhow!("ProviderName is required"))?;
+            let pool_id = str_prop(&props, "UserPoolId").ok_or_else(|| anyhow!("UserPoolId is required"))?;
+            let exists = service
+                .identity_provider(&pool_id, &name)
+                .await
+                .map_err(|e| anyhow!("{e}"))?
+                .is_some();
+            if exists {
+                let mut update = props.clone();
+                if let Some(m) = update.as_object_mut() {
+                    m.remove("ProviderType");
+                }
+                service.update_identity_provider(req(update)?).await?;
+            } else {
+                service.create_identity_provider(req(props.clone())?).await?;
+                tracing::info!(provider = %name, pool = %pool_id, "identity provider created");
+            }
+            physical.set(lid, name.clone(), &[]);
+            Ok(Some(name))
         }
         "AWS::Cognito::UserPoolUICustomizationAttachment" => {
             // UserPoolId, ClientId (an app client or `ALL`) and CSS: SetUICustomization's

@@ -11,6 +11,7 @@ mod kms;
 mod listen;
 mod metered_store;
 mod metrics;
+mod outbound;
 mod sigv4;
 mod tls;
 
@@ -737,7 +738,8 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
     .with_code_encryptor(Arc::new(kms::KmsEncryptor {
         kms: kms.clone(),
         random: code_random,
-    }));
+    }))
+    .with_outbound(Arc::new(outbound::HttpOutbound::new()?));
     let service = match &opts.quotas {
         Some(q) => service.with_quotas(q.clone()),
         None => service,

@@ -4,6 +4,7 @@ use super::{OAuthError, allows_flow, client_scopes, oauth_enabled, percent_encod
 use crate::error::{Error, Result};
 use crate::model::{AppClient, ChallengeSession, User, UserPool};
 use crate::ops::domains::domain_of_pool;
+use crate::ops::identity_providers::StoredProvider;
 use crate::rng::RandomExt;
 use crate::service::{CallContext, Cognito};
 use crate::tokens::{OAuthGrant, SessionUse, TokenSource};
@@ -79,6 +80,13 @@ pub struct AuthorizeRequest {
     pub code_challenge: Option<String>,
     pub prompt: Option<String>,
     pub login_hint: Option<String>,
+    /// The provider `identity_provider` or `idp_identifier` named (not COGNITO): the browser
+    /// goes to it instead of the sign-in page.
+    pub identity_provider: Option<StoredProvider>,
+    /// The providers the client offers besides COGNITO (buttons on the sign-in page).
+    pub offered_providers: Vec<String>,
+    /// Whether the client offers the pool's own sign-in (COGNITO).
+    pub cognito_offered: bool,
 }
 
 /// A refused authorize request. Until the client and its redirect URI are known good the
@@ -176,14 +184,38 @@ impl Cognito {
             (None, None) | (Some(_), Some("S256")) => {}
             _ => return Err(refuse("invalid_request", None)),
         }
-        if p.identity_provider.as_deref().is_some_and(|idp| idp != "COGNITO") || p.idp_identifier.is_some() {
-            return Err(refuse(
-                "invalid_request",
-                Some("Only the COGNITO identity provider is supported by this version of Cognate."),
-            ));
-        }
         let supported = client.string_list("SupportedIdentityProviders").unwrap_or_default();
-        if !supported.iter().any(|s| s == "COGNITO") {
+        let cognito_offered = supported.iter().any(|s| s == "COGNITO");
+        let offered_providers: Vec<String> = supported.iter().filter(|s| *s != "COGNITO").cloned().collect();
+        let named = match (p.identity_provider.as_deref(), p.idp_identifier.as_deref()) {
+            (Some("COGNITO"), _) => None,
+            (Some(name), _) => Some(self.identity_provider(&pool.id, name).await?.ok_or(name)),
+            (None, Some(identifier)) => Some(
+                self.provider_by_identifier(&pool.id, identifier)
+                    .await?
+                    .ok_or(identifier),
+            ),
+            (None, None) => None,
+        };
+        let identity_provider = match named {
+            None => None,
+            Some(Err(_)) => {
+                return Err(refuse("invalid_request", Some("Identity provider does not exist.")));
+            }
+            Some(Ok(provider)) if !offered_providers.contains(&provider.name) => {
+                return Err(refuse(
+                    "unauthorized_client",
+                    Some(&format!(
+                        "{} is not a supported identity provider of this client",
+                        provider.name
+                    )),
+                ));
+            }
+            Some(Ok(provider)) => Some(provider),
+        };
+        let wants_cognito =
+            identity_provider.is_none() && (p.identity_provider.is_some() || offered_providers.is_empty());
+        if wants_cognito && !cognito_offered {
             return Err(refuse(
                 "unauthorized_client",
                 Some("COGNITO is not a supported identity provider of this client"),
@@ -215,6 +247,9 @@ impl Cognito {
             code_challenge: p.code_challenge.clone(),
             prompt: p.prompt.clone(),
             login_hint: p.login_hint.clone(),
+            identity_provider,
+            offered_providers,
+            cognito_offered,
         })
     }
 

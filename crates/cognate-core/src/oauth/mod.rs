@@ -5,8 +5,10 @@
 //! machine as the JSON API ([`Cognito::hosted_sign_in`]) and turn the result into a code here.
 pub mod authorize;
 pub mod browser;
+pub mod federation;
 pub mod machines;
 pub mod token;
+pub mod upstream;
 pub mod userinfo;
 
 use crate::error::Error;

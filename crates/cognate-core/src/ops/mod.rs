@@ -9,7 +9,9 @@ pub mod auth_factors;
 pub mod clients;
 pub mod devices;
 pub mod domains;
+pub mod federated_users;
 pub mod groups;
+pub mod identity_providers;
 pub mod limits;
 pub mod list_users;
 pub mod mfa;
@@ -17,6 +19,7 @@ pub mod mfa_settings;
 pub mod new_users;
 pub mod passwords;
 pub mod pools;
+pub mod provider_links;
 pub mod resource_servers;
 pub mod sessions;
 pub mod sign_in;
@@ -121,6 +124,14 @@ operations! {
     "UpdateResourceServer" => update_resource_server in "resource_servers.rs",
     "DeleteResourceServer" => delete_resource_server in "resource_servers.rs",
     "ListResourceServers" => list_resource_servers in "resource_servers.rs",
+    "CreateIdentityProvider" => create_identity_provider in "identity_providers/mod.rs",
+    "DescribeIdentityProvider" => describe_identity_provider in "identity_providers/mod.rs",
+    "UpdateIdentityProvider" => update_identity_provider in "identity_providers/mod.rs",
+    "DeleteIdentityProvider" => delete_identity_provider in "identity_providers/mod.rs",
+    "ListIdentityProviders" => list_identity_providers in "identity_providers/mod.rs",
+    "GetIdentityProviderByIdentifier" => get_identity_provider_by_identifier in "identity_providers/mod.rs",
+    "AdminLinkProviderForUser" => admin_link_provider_for_user in "provider_links.rs",
+    "AdminDisableProviderForUser" => admin_disable_provider_for_user in "provider_links.rs",
     "SetUICustomization" => set_ui_customization in "ui_customization.rs",
     "GetUICustomization" => get_ui_customization in "ui_customization.rs",
     "CreateUserPoolClient" => create_user_pool_client in "clients/mod.rs",

@@ -193,6 +193,7 @@ impl Cognito {
         check_attribute_names(&pool, &input.settings)?;
         oauth::check_flows(&input.settings, input.generate_secret)?;
         self.check_scopes(&pool.id, &input.settings).await?;
+        self.check_identity_providers(&pool.id, &input.settings).await?;
         let mut settings = input.settings.to_map();
         apply_defaults(&mut settings);
         let secret = input.generate_secret.then(|| self.random_string(LOWER_ALNUM, 51));
@@ -229,6 +230,7 @@ impl Cognito {
         check_attribute_names(&pool, &input.settings)?;
         oauth::check_flows(&input.settings, client.secret.is_some())?;
         self.check_scopes(&pool.id, &input.settings).await?;
+        self.check_identity_providers(&pool.id, &input.settings).await?;
         let mut settings = input.settings.to_map();
         apply_defaults(&mut settings);
         client.settings = settings;

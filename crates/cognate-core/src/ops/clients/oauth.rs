@@ -47,6 +47,24 @@ pub(super) fn check_flows(s: &ClientSettings, has_secret: bool) -> Result<()> {
 }
 
 impl Cognito {
+    /// Every name in SupportedIdentityProviders is COGNITO or a provider of the pool.
+    pub(super) async fn check_identity_providers(&self, pool_id: &str, s: &ClientSettings) -> Result<()> {
+        let names = s.supported_identity_providers.as_deref().unwrap_or_default();
+        let others: Vec<&String> = names.iter().filter(|n| n.as_str() != "COGNITO").collect();
+        if others.is_empty() {
+            return Ok(());
+        }
+        let providers = self.identity_providers(pool_id).await?;
+        for name in others {
+            if !providers.iter().any(|p| &p.name == name) {
+                return Err(Error::invalid_parameter(format!(
+                    "The provider {name} does not exist for User Pool {pool_id}."
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Every allowed scope is a standard scope or a scope of one of the pool's resource servers.
     pub(super) async fn check_scopes(&self, pool_id: &str, s: &ClientSettings) -> Result<()> {
         let scopes = s.allowed_o_auth_scopes.as_deref().unwrap_or_default();
