@@ -61,23 +61,28 @@ fn client_data(kind: &str, challenge: &str, origin: &str) -> Vec<u8> {
 }
 
 impl SoftwareAuthenticator {
-    /// Creates a passkey for creation `options` (`PublicKeyCredentialCreationOptionsJSON`) as a
-    /// page at `origin` would: returns the device and the `RegistrationResponseJSON`.
-    pub fn register(options: &Value, origin: &str, attestation: Attestation) -> Result<(Self, Value), String> {
-        let rng = SystemRandom::new();
+    /// A new device with a new key pair and credential id, verifying its user.
+    pub fn new() -> Result<Self, String> {
         let key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING).map_err(|e| e.to_string())?;
         let mut credential_id = vec![0u8; 32];
         aws_lc_rs::rand::fill(&mut credential_id).map_err(|e| e.to_string())?;
-        let rp_id = text(options, &["rp", "id"])?;
-        let user_handle = decode(text(options, &["user", "id"])?)?;
-        let challenge = text(options, &["challenge"])?;
-        let device = Self {
+        Ok(Self {
             key,
             credential_id,
-            user_handle,
+            user_handle: Vec::new(),
             sign_count: 0,
             user_verified: true,
-        };
+        })
+    }
+
+    /// Creates the passkey for creation `options` (`PublicKeyCredentialCreationOptionsJSON`) as
+    /// a page at `origin` would, for the relying party the options name: returns the
+    /// `RegistrationResponseJSON`.
+    pub fn register(&mut self, options: &Value, origin: &str, attestation: Attestation) -> Result<Value, String> {
+        let rp_id = text(options, &["rp", "id"])?;
+        self.user_handle = decode(text(options, &["user", "id"])?)?;
+        let challenge = text(options, &["challenge"])?;
+        let (rng, device) = (SystemRandom::new(), &*self);
 
         let point = device.key.public_key().as_ref();
         let (x, y) = (&point[1..33], &point[33..65]);
@@ -131,7 +136,7 @@ impl SoftwareAuthenticator {
                 "authenticatorData": b64(&auth_data),
             },
         });
-        Ok((device, response))
+        Ok(response)
     }
 
     /// The credential id, base64url (as ListWebAuthnCredentials names it).

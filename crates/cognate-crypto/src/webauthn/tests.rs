@@ -20,7 +20,8 @@ fn registered(rp: &RelyingParty, origin: &str, attestation: Attestation) -> (Sof
     let (options, state) = rp
         .registration(user(), &[7; 32], &[], UserVerification::Preferred, TIMEOUT)
         .unwrap();
-    let (device, response) = SoftwareAuthenticator::register(&options, origin, attestation).unwrap();
+    let mut device = SoftwareAuthenticator::new().unwrap();
+    let response = device.register(&options, origin, attestation).unwrap();
     let passkey = rp.finish_registration(&state, &response).unwrap();
     (device, passkey)
 }
@@ -113,7 +114,10 @@ fn origins_are_the_rp_id_its_subdomains_and_localhost() {
         let (options, state) = rp
             .registration(user(), &[7; 32], &[], UserVerification::Preferred, TIMEOUT)
             .unwrap();
-        let (_, response) = SoftwareAuthenticator::register(&options, origin, Attestation::None).unwrap();
+        let response = SoftwareAuthenticator::new()
+            .unwrap()
+            .register(&options, origin, Attestation::None)
+            .unwrap();
         assert_eq!(
             rp.finish_registration(&state, &response),
             Err(Refusal::OriginNotAllowed),

@@ -22,6 +22,8 @@ mod list_users;
 mod mfa;
 mod oauth;
 mod oauth_triggers;
+mod passkey_sign_in;
+mod passkeys;
 mod persistence;
 mod pools;
 mod protections;
