@@ -24,6 +24,7 @@ mod oauth;
 mod oauth_triggers;
 mod passkey_sign_in;
 mod passkeys;
+mod passkeys_browser;
 mod persistence;
 mod pools;
 mod protections;
