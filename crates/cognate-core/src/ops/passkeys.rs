@@ -462,6 +462,12 @@ impl Cognito {
         Ok(Empty {})
     }
 
+    /// Drops a registration in progress (when the user is deleted).
+    pub(crate) async fn forget_passkey_registration(&self, pool: &UserPool, user: &User) -> Result<()> {
+        self.store.delete_secret(&pool.id, &registration_name(user)).await?;
+        Ok(())
+    }
+
     // ---- for sign-in ---------------------------------------------------------------------------
 
     /// The passkeys `user` can sign in with now: the pool allows passkeys and they were

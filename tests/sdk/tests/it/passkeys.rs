@@ -399,3 +399,41 @@ async fn a_user_has_at_most_twenty_passkeys() {
     assert!(expect_err(err, "InvalidParameterException").contains("less than or equal to 20"));
     c.shutdown().await;
 }
+
+/// A credential id belongs to one user of a pool; deleting the user frees it (its passkeys go
+/// with it).
+#[tokio::test]
+async fn a_credential_id_belongs_to_one_user_of_the_pool() {
+    let c = Cognate::start().await;
+    let pool = passkey_pool(&c).await;
+    c.admin_user(&pool, "uma", "uma@example.com").await;
+    c.admin_user(&pool, "val", "val@example.com").await;
+    let uma = password_access(&c, &pool, "uma").await;
+    let val = password_access(&c, &pool, "val").await;
+    let mut device = SoftwareAuthenticator::new().unwrap();
+    let options = start(&c, &uma).await.unwrap();
+    complete(&c, &uma, &device.register(&options, ORIGIN, Attestation::None).unwrap())
+        .await
+        .unwrap();
+
+    // The same authenticator credential offered for another user of the pool.
+    let options = start(&c, &val).await.unwrap();
+    let again = device.register(&options, ORIGIN, Attestation::None).unwrap();
+    let err = complete(&c, &val, &again).await.unwrap_err();
+    assert_eq!(err.code, "InvalidParameterException", "{err:?}");
+    assert!(list(&c, &val, None, None).await.0.is_empty());
+
+    // Deleted with its user: the credential id is free again.
+    c.idp
+        .admin_delete_user()
+        .user_pool_id(&pool.pool_id)
+        .username("uma")
+        .send()
+        .await
+        .unwrap();
+    let options = start(&c, &val).await.unwrap();
+    let again = device.register(&options, ORIGIN, Attestation::None).unwrap();
+    complete(&c, &val, &again).await.unwrap();
+    assert_eq!(ids(&list(&c, &val, None, None).await.0), [device.credential_id()]);
+    c.shutdown().await;
+}
