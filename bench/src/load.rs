@@ -28,6 +28,8 @@ pub struct Ctx {
     pub signer: Option<Arc<Signer>>,
     /// The OAuth endpoints' clients and browser session, once set up.
     pub oauth: std::sync::OnceLock<Arc<crate::oauth::OAuth>>,
+    /// The passwordless pool, its users and their passkeys, once set up.
+    pub passwordless: std::sync::OnceLock<Arc<crate::passwordless::Passwordless>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -100,6 +102,7 @@ impl Ctx {
             seeded: AtomicUsize::new(0),
             signer,
             oauth: std::sync::OnceLock::new(),
+            passwordless: std::sync::OnceLock::new(),
         })
     }
 
@@ -228,6 +231,11 @@ pub enum Op {
     CodeExchange,
     /// `GET /login?…`, the hosted sign-in page, as a first visit.
     LoginPage,
+    /// USER_AUTH with an email code: InitiateAuth, the code from the outbox, the answer (three
+    /// requests).
+    UserAuthEmailOtp,
+    /// USER_AUTH with a passkey: InitiateAuth, the answer with an assertion (two requests).
+    WebAuthnSignIn,
 }
 
 impl Op {
@@ -242,6 +250,8 @@ impl Op {
             Op::ClientCredentials => oauth(ctx)?.client_credentials(c).await,
             Op::CodeExchange => oauth(ctx)?.exchange_code(c).await,
             Op::LoginPage => oauth(ctx)?.login_page(c).await,
+            Op::UserAuthEmailOtp => crate::passwordless::email_otp_sign_in(ctx, c, worker, iter).await,
+            Op::WebAuthnSignIn => crate::passwordless::passkey_sign_in(ctx, c, worker).await,
             Op::Refresh => {
                 let refresh = pick(&ctx.tokens, rng)?.1;
                 let out = c

@@ -4,6 +4,7 @@
 mod client;
 mod load;
 mod oauth;
+mod passwordless;
 mod report;
 mod servers;
 mod srp;
@@ -46,7 +47,7 @@ struct Args {
     json: Option<PathBuf>,
     /// Workloads, comma-separated: signup, password, refresh, getuser, admingetuser, srp,
     /// trigger, listusers, sigv4, oauth_client_credentials, oauth_code_exchange,
-    /// hosted_sign_in_page; or "all".
+    /// hosted_sign_in_page, user_auth_email_otp, webauthn_sign_in; or "all".
     #[arg(long, default_value = "all")]
     workloads: String,
     /// Stop seeding after this long, or early when at the current rate finishing would take
@@ -107,6 +108,8 @@ const WORKLOADS: &[&str] = &[
     "oauth_client_credentials",
     "oauth_code_exchange",
     "hosted_sign_in_page",
+    "user_auth_email_otp",
+    "webauthn_sign_in",
 ];
 
 pub const W_SIGNUP: &str = "SignUp + AdminConfirmSignUp";
@@ -124,6 +127,8 @@ pub const W_OAUTH_CC: &str = "POST /oauth2/token client_credentials";
 pub const W_OAUTH_CODE: &str = "POST /oauth2/token authorization_code + PKCE S256";
 pub const W_LOGIN_PAGE: &str = "GET /login (hosted sign-in page)";
 pub const W_LOGIN_PAGE_1: &str = "GET /login (hosted sign-in page), 1 client";
+pub const W_EMAIL_OTP: &str = "USER_AUTH EMAIL_OTP sign-in (code from the outbox)";
+pub const W_WEBAUTHN: &str = "USER_AUTH WEB_AUTHN sign-in (passkey)";
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
@@ -383,6 +388,9 @@ async fn bench_workloads(
     if sel.has("oauth_client_credentials") || sel.has("oauth_code_exchange") || sel.has("hosted_sign_in_page") {
         oauth_workloads(kind, args, sel, report, srv, &ctx).await;
     }
+    if sel.has("user_auth_email_otp") || sel.has("webauthn_sign_in") {
+        passwordless_workloads(kind, args, sel, report, srv, &ctx).await;
+    }
     if sel.has("trigger") {
         if !trigger_supported {
             report.rows.push(Row::other(
@@ -593,6 +601,58 @@ async fn oauth_workloads(kind: Kind, args: &Args, sel: &Selection, report: &mut 
             .push(row.note("first visit (no cookies): a new CSRF token and cookie each time"));
         let (row, _) = measure(srv, ctx, Op::LoginPage, n, args, W_LOGIN_PAGE, kind).await;
         report.rows.push(row.note("first visit (no cookies)"));
+    }
+}
+
+/// Choice-based sign-in without a password (Cognate only): an email code, and a passkey.
+async fn passwordless_workloads(
+    kind: Kind,
+    args: &Args,
+    sel: &Selection,
+    report: &mut Report,
+    srv: &Running,
+    ctx: &Arc<Ctx>,
+) {
+    let chosen = [("user_auth_email_otp", W_EMAIL_OTP), ("webauthn_sign_in", W_WEBAUTHN)];
+    if !kind.is_cognate() {
+        for (w, name) in chosen {
+            if sel.has(w) {
+                report.rows.push(Row::other(
+                    name,
+                    kind,
+                    Status::Unsupported,
+                    "no choice-based sign-in (USER_AUTH) in this server",
+                ));
+            }
+        }
+        return;
+    }
+    let n = args.concurrency;
+    eprintln!("  setting up the passwordless pool ({} users, {n} passkeys)", n * 16);
+    if let Err(e) = passwordless::ensure(ctx, n).await {
+        eprintln!("    passwordless setup failed: {e:#}");
+        for (w, name) in chosen {
+            if sel.has(w) {
+                report
+                    .rows
+                    .push(Row::other(name, kind, Status::Failed, &format!("setup: {e:#}")));
+            }
+        }
+        return;
+    }
+    if sel.has("user_auth_email_otp") {
+        let (row, _) = measure(srv, ctx, Op::UserAuthEmailOtp, n, args, W_EMAIL_OTP, kind).await;
+        report.rows.push(row.note(
+            "1 op = 3 requests (InitiateAuth, GET /_cognate/code, RespondToAuthChallenge); no password hash; \
+             16 users a client",
+        ));
+    }
+    if sel.has("webauthn_sign_in") {
+        let (row, _) = measure(srv, ctx, Op::WebAuthnSignIn, n, args, W_WEBAUTHN, kind).await;
+        report.rows.push(row.note(
+            "1 op = 2 requests; an ES256 assertion verified per sign-in (the harness signs it on the same cores); \
+             one passkey a client",
+        ));
     }
 }
 

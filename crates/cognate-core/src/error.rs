@@ -64,6 +64,13 @@ kinds!(
     UserPoolAddOnNotEnabledException,
     UserPoolTaggingException,
     UsernameExistsException,
+    WebAuthnChallengeNotFoundException,
+    WebAuthnClientMismatchException,
+    WebAuthnConfigurationMissingException,
+    WebAuthnCredentialNotSupportedException,
+    WebAuthnNotEnabledException,
+    WebAuthnOriginNotAllowedException,
+    WebAuthnRelyingPartyMismatchException,
 );
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -262,6 +262,29 @@ pub struct ChallengeSession {
     pub data: Map<String, Value>,
 }
 
+/// A passkey (WebAuthn credential) of a user, registered with CompleteWebAuthnRegistration.
+/// Its id is unique in its pool; it goes with its user and its pool.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Passkey {
+    pub pool_id: String,
+    /// The credential id, base64url without padding (ListWebAuthnCredentials' CredentialId).
+    pub credential_id: String,
+    /// The `sub` of the user it belongs to.
+    pub user_sub: String,
+    pub relying_party_id: String,
+    pub friendly_name: String,
+    #[serde(default)]
+    pub authenticator_attachment: Option<String>,
+    #[serde(default)]
+    pub transports: Vec<String>,
+    pub created_ms: i64,
+    /// The authenticator's signature counter, as last seen.
+    pub sign_count: u32,
+    /// The credential as the WebAuthn library keeps it (public key, flags): opaque here.
+    pub credential: String,
+}
+
 /// A message Cognate would send (development outbox).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct OutboxMessage {

@@ -148,7 +148,8 @@ pub fn category_of(operation: &str, challenge_name: Option<&str>) -> Option<Cate
         | "ListDevices"
         | "GetUserAttributeVerificationCode"
         | "ResendConfirmationCode"
-        | "AdminListUserAuthEvents" => UserResourceRead,
+        | "AdminListUserAuthEvents"
+        | "ListWebAuthnCredentials" => UserResourceRead,
         "AdminForgetDevice"
         | "AdminUpdateAuthEventFeedback"
         | "AdminSetUserMFAPreference"
@@ -162,7 +163,10 @@ pub fn category_of(operation: &str, challenge_name: Option<&str>) -> Option<Cate
         | "SetUserSettings"
         | "VerifySoftwareToken"
         | "AssociateSoftwareToken"
-        | "ForgetDevice" => UserResourceUpdate,
+        | "ForgetDevice"
+        | "StartWebAuthnRegistration"
+        | "CompleteWebAuthnRegistration"
+        | "DeleteWebAuthnCredential" => UserResourceUpdate,
         "ListUsers" | "ListUsersInGroup" => UserList,
         "DescribeUserPool" | "ListUserPools" => UserPoolRead,
         "CreateUserPool" | "UpdateUserPool" | "DeleteUserPool" => UserPoolUpdate,

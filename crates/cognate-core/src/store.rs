@@ -80,6 +80,7 @@ pub trait Store: Send + Sync + 'static {
     async fn get_user(&self, pool_id: &str, key: &str) -> StoreResult<Option<User>>;
     /// Users whose attribute `name` (email, phone_number, preferred_username or sub) equals `value`.
     async fn find_users(&self, pool_id: &str, name: &str, value: &str) -> StoreResult<Vec<User>>;
+    /// Deletes the user, its group memberships and its passkeys.
     async fn delete_user(&self, pool_id: &str, key: &str) -> StoreResult<()>;
     /// Users ordered by key, filtered, starting after `after`.
     async fn list_users(
@@ -130,6 +131,19 @@ pub trait Store: Send + Sync + 'static {
     async fn list_secrets(&self, scope: &str) -> StoreResult<Vec<(String, Vec<u8>)>>;
     /// Deletes a secret; returns whether it existed.
     async fn delete_secret(&self, scope: &str, name: &str) -> StoreResult<bool>;
+
+    // Passkeys (WebAuthn credentials). A credential id is unique in its pool; deleting the
+    // user (`delete_user`) or the pool deletes its passkeys.
+    /// Stores a new passkey; `AlreadyExists` when its credential id is taken in the pool.
+    async fn insert_passkey(&self, passkey: &Passkey) -> StoreResult<()>;
+    async fn get_passkey(&self, pool_id: &str, credential_id: &str) -> StoreResult<Option<Passkey>>;
+    /// The passkeys of the user whose `sub` is `user_sub`, oldest first.
+    async fn passkeys_of(&self, pool_id: &str, user_sub: &str) -> StoreResult<Vec<Passkey>>;
+    /// Writes `passkey` (its counter and credential) if its stored counter is still
+    /// `seen_sign_count`; `Conflict` otherwise (another sign-in moved it), or when it is gone.
+    async fn update_passkey(&self, passkey: &Passkey, seen_sign_count: u32) -> StoreResult<()>;
+    /// Deletes a passkey; returns whether it existed.
+    async fn delete_passkey(&self, pool_id: &str, credential_id: &str) -> StoreResult<bool>;
 
     // Outbox
     async fn push_message(&self, message: &OutboxMessage) -> StoreResult<()>;

@@ -9,6 +9,7 @@ pub mod secret_hash;
 pub mod srp;
 pub mod totp;
 pub mod uuid;
+pub mod webauthn;
 
 /// Constant-time equality for secrets (codes, hashes, signatures).
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {

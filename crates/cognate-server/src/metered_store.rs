@@ -72,6 +72,11 @@ metered! {
     fn put_secret_if_absent(&self, scope: &str, name: &str, sealed: &[u8]) -> StoreResult<Vec<u8>>;
     fn list_secrets(&self, scope: &str) -> StoreResult<Vec<(String, Vec<u8>)>>;
     fn delete_secret(&self, scope: &str, name: &str) -> StoreResult<bool>;
+    fn insert_passkey(&self, passkey: &Passkey) -> StoreResult<()>;
+    fn get_passkey(&self, pool_id: &str, credential_id: &str) -> StoreResult<Option<Passkey>>;
+    fn passkeys_of(&self, pool_id: &str, user_sub: &str) -> StoreResult<Vec<Passkey>>;
+    fn update_passkey(&self, passkey: &Passkey, seen_sign_count: u32) -> StoreResult<()>;
+    fn delete_passkey(&self, pool_id: &str, credential_id: &str) -> StoreResult<bool>;
     fn push_message(&self, message: &OutboxMessage) -> StoreResult<()>;
     fn list_messages(&self, to: Option<&str>) -> StoreResult<Vec<OutboxMessage>>;
     fn lock_declarations(&self) -> StoreResult<DeclarationsLock>;

@@ -56,6 +56,13 @@ CREATE INDEX messages_by_to ON messages(to_addr, seq);
 "#,
     // Expired challenges (and authorization codes) are swept by expiry on every insert.
     "CREATE INDEX challenges_by_expiry ON challenges(expires_ms);",
+    // Passkeys: the credential id is unique in its pool.
+    r#"
+CREATE TABLE passkeys (pool_id TEXT NOT NULL, credential_id TEXT COLLATE "C" NOT NULL, user_sub TEXT NOT NULL,
+    created_ms BIGINT NOT NULL, sign_count BIGINT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (pool_id, credential_id));
+CREATE INDEX passkeys_by_user ON passkeys(pool_id, user_sub, created_ms, credential_id);
+"#,
 ];
 
 /// Advisory lock keys (per database): one node migrates at a time, and one node applies its
@@ -226,6 +233,7 @@ impl Store for PostgresStore {
             "DELETE FROM token_sessions WHERE pool_id = $1",
             "DELETE FROM challenges WHERE pool_id = $1",
             "DELETE FROM secrets WHERE scope = $1",
+            "DELETE FROM passkeys WHERE pool_id = $1",
         ] {
             tx.execute(sql, &[&pool_id]).await.map_err(backend)?;
         }
@@ -353,6 +361,13 @@ impl Store for PostgresStore {
     async fn delete_user(&self, pool_id: &str, key: &str) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(backend)?;
+        tx.execute(
+            "DELETE FROM passkeys WHERE pool_id = $1
+             AND user_sub IN (SELECT sub FROM users WHERE pool_id = $1 AND key = $2)",
+            &[&pool_id, &key],
+        )
+        .await
+        .map_err(backend)?;
         tx.execute("DELETE FROM users WHERE pool_id = $1 AND key = $2", &[&pool_id, &key])
             .await
             .map_err(backend)?;
@@ -617,6 +632,69 @@ impl Store for PostgresStore {
             .exec("DELETE FROM secrets WHERE scope = $1 AND name = $2", &[&scope, &name])
             .await?
             > 0)
+    }
+
+    async fn insert_passkey(&self, p: &Passkey) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO passkeys (pool_id, credential_id, user_sub, created_ms, sign_count, data)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &p.pool_id,
+                &p.credential_id,
+                &p.user_sub,
+                &p.created_ms,
+                &i64::from(p.sign_count),
+                &to_json(p)?,
+            ],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn get_passkey(&self, pool_id: &str, credential_id: &str) -> StoreResult<Option<Passkey>> {
+        self.data_opt(
+            "SELECT data FROM passkeys WHERE pool_id = $1 AND credential_id = $2",
+            &[&pool_id, &credential_id],
+        )
+        .await
+    }
+
+    async fn passkeys_of(&self, pool_id: &str, user_sub: &str) -> StoreResult<Vec<Passkey>> {
+        self.query(
+            "SELECT data FROM passkeys WHERE pool_id = $1 AND user_sub = $2 ORDER BY created_ms, credential_id",
+            &[&pool_id, &user_sub],
+        )
+        .await?
+        .iter()
+        .map(|r| from_json(r.get::<_, &str>(0)))
+        .collect()
+    }
+
+    async fn update_passkey(&self, p: &Passkey, seen_sign_count: u32) -> StoreResult<()> {
+        let n = self
+            .exec(
+                "UPDATE passkeys SET sign_count = $3, data = $4
+                 WHERE pool_id = $1 AND credential_id = $2 AND sign_count = $5",
+                &[
+                    &p.pool_id,
+                    &p.credential_id,
+                    &i64::from(p.sign_count),
+                    &to_json(p)?,
+                    &i64::from(seen_sign_count),
+                ],
+            )
+            .await?;
+        if n == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+    }
+
+    async fn delete_passkey(&self, pool_id: &str, credential_id: &str) -> StoreResult<bool> {
+        let n = self
+            .exec(
+                "DELETE FROM passkeys WHERE pool_id = $1 AND credential_id = $2",
+                &[&pool_id, &credential_id],
+            )
+            .await?;
+        Ok(n > 0)
     }
 
     async fn push_message(&self, message: &OutboxMessage) -> StoreResult<()> {

@@ -89,6 +89,13 @@ CREATE INDEX messages_by_to ON messages(to_addr, seq);
 "#,
     // Expired challenges (and authorization codes) are swept by expiry on every insert.
     "CREATE INDEX challenges_by_expiry ON challenges(expires_ms);",
+    // Passkeys: the credential id is unique in its pool.
+    r#"
+CREATE TABLE passkeys (pool_id TEXT NOT NULL, credential_id TEXT NOT NULL, user_sub TEXT NOT NULL,
+    created_ms INTEGER NOT NULL, sign_count INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (pool_id, credential_id));
+CREATE INDEX passkeys_by_user ON passkeys(pool_id, user_sub, created_ms, credential_id);
+"#,
 ];
 
 fn sql_error(e: rusqlite::Error) -> StoreError {
@@ -266,6 +273,7 @@ impl Store for SqliteStore {
                 "DELETE FROM token_sessions WHERE pool_id = ?1",
                 "DELETE FROM challenges WHERE pool_id = ?1",
                 "DELETE FROM secrets WHERE scope = ?1",
+                "DELETE FROM passkeys WHERE pool_id = ?1",
             ] {
                 tx.execute(sql, [&id]).map_err(backend)?;
             }
@@ -435,6 +443,12 @@ impl Store for SqliteStore {
         let (pool, key) = (pool_id.to_owned(), key.to_owned());
         self.write(move |c| {
             let tx = c.transaction().map_err(backend)?;
+            tx.execute(
+                "DELETE FROM passkeys WHERE pool_id = ?1
+                 AND user_sub IN (SELECT sub FROM users WHERE pool_id = ?1 AND key = ?2)",
+                [&pool, &key],
+            )
+            .map_err(backend)?;
             tx.execute("DELETE FROM users WHERE pool_id = ?1 AND key = ?2", [&pool, &key])
                 .map_err(backend)?;
             tx.execute(
@@ -780,6 +794,82 @@ impl Store for SqliteStore {
         self.write(move |c| {
             let n = c
                 .execute("DELETE FROM secrets WHERE scope = ?1 AND name = ?2", [scope, name])
+                .map_err(backend)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn insert_passkey(&self, passkey: &Passkey) -> StoreResult<()> {
+        let p = passkey.clone();
+        let data = to_json(passkey)?;
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO passkeys (pool_id, credential_id, user_sub, created_ms, sign_count, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![p.pool_id, p.credential_id, p.user_sub, p.created_ms, p.sign_count, data],
+            )
+            .map_err(sql_error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_passkey(&self, pool_id: &str, credential_id: &str) -> StoreResult<Option<Passkey>> {
+        let (pool, id) = (pool_id.to_owned(), credential_id.to_owned());
+        self.read(move |c| {
+            c.query_row(
+                "SELECT data FROM passkeys WHERE pool_id = ?1 AND credential_id = ?2",
+                [pool, id],
+                |r| from_json(&r.get::<_, String>(0)?),
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn passkeys_of(&self, pool_id: &str, user_sub: &str) -> StoreResult<Vec<Passkey>> {
+        let (pool, sub) = (pool_id.to_owned(), user_sub.to_owned());
+        self.read(move |c| {
+            let mut st = c
+                .prepare(
+                    "SELECT data FROM passkeys WHERE pool_id = ?1 AND user_sub = ?2
+                     ORDER BY created_ms, credential_id",
+                )
+                .map_err(backend)?;
+            let rows = st
+                .query_map([pool, sub], |r| from_json(&r.get::<_, String>(0)?))
+                .map_err(backend)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn update_passkey(&self, passkey: &Passkey, seen_sign_count: u32) -> StoreResult<()> {
+        let p = passkey.clone();
+        let data = to_json(passkey)?;
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE passkeys SET sign_count = ?3, data = ?4
+                     WHERE pool_id = ?1 AND credential_id = ?2 AND sign_count = ?5",
+                    params![p.pool_id, p.credential_id, p.sign_count, data, seen_sign_count],
+                )
+                .map_err(backend)?;
+            if n == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+        })
+        .await
+    }
+
+    async fn delete_passkey(&self, pool_id: &str, credential_id: &str) -> StoreResult<bool> {
+        let (pool, id) = (pool_id.to_owned(), credential_id.to_owned());
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "DELETE FROM passkeys WHERE pool_id = ?1 AND credential_id = ?2",
+                    [pool, id],
+                )
                 .map_err(backend)?;
             Ok(n > 0)
         })

@@ -382,6 +382,70 @@ async fn sessions_challenges_secrets_messages(s: &dyn Store) {
     );
 }
 
+fn passkey(pool: &str, id: &str, sub: &str, created_ms: i64) -> Passkey {
+    Passkey {
+        pool_id: pool.into(),
+        credential_id: id.into(),
+        user_sub: sub.into(),
+        relying_party_id: "auth.example.com".into(),
+        friendly_name: format!("passkey {id}"),
+        authenticator_attachment: Some("platform".into()),
+        transports: vec!["internal".into()],
+        created_ms,
+        sign_count: 0,
+        credential: "{}".into(),
+    }
+}
+
+async fn passkeys(s: &dyn Store) {
+    let (p, q) = ("us-east-1_k", "us-east-1_l");
+    s.insert_pool(&pool(p)).await.unwrap();
+    s.insert_pool(&pool(q)).await.unwrap();
+    s.insert_user("ann", &user(p, "ann", None)).await.unwrap();
+    s.insert_user("bob", &user(p, "bob", None)).await.unwrap();
+    s.insert_passkey(&passkey(p, "cred-b", "sub-ann", 20)).await.unwrap();
+    s.insert_passkey(&passkey(p, "cred-a", "sub-ann", 10)).await.unwrap();
+    s.insert_passkey(&passkey(p, "cred-c", "sub-bob", 10)).await.unwrap();
+    // A credential id is unique in its pool, whoever registers it; another pool may hold it.
+    assert!(matches!(
+        s.insert_passkey(&passkey(p, "cred-a", "sub-bob", 30)).await,
+        Err(StoreError::AlreadyExists)
+    ));
+    s.insert_passkey(&passkey(q, "cred-a", "sub-ann", 10)).await.unwrap();
+
+    let ids = |v: Vec<Passkey>| v.into_iter().map(|k| k.credential_id).collect::<Vec<_>>();
+    assert_eq!(ids(s.passkeys_of(p, "sub-ann").await.unwrap()), ["cred-a", "cred-b"]);
+    assert_eq!(ids(s.passkeys_of(p, "sub-bob").await.unwrap()), ["cred-c"]);
+    let got = s.get_passkey(p, "cred-a").await.unwrap().unwrap();
+    assert_eq!(got, passkey(p, "cred-a", "sub-ann", 10));
+
+    // The counter moves only from the value the writer saw.
+    let mut next = got.clone();
+    next.sign_count = 5;
+    next.credential = "{\"counter\":5}".into();
+    s.update_passkey(&next, 0).await.unwrap();
+    let mut stale = got.clone();
+    stale.sign_count = 4;
+    assert!(matches!(s.update_passkey(&stale, 0).await, Err(StoreError::Conflict)));
+    assert_eq!(s.get_passkey(p, "cred-a").await.unwrap().unwrap(), next);
+    assert!(matches!(
+        s.update_passkey(&passkey(p, "gone", "sub-ann", 1), 0).await,
+        Err(StoreError::Conflict)
+    ));
+
+    assert!(s.delete_passkey(p, "cred-b").await.unwrap());
+    assert!(!s.delete_passkey(p, "cred-b").await.unwrap());
+    // Deleting the user deletes its passkeys, and only its own.
+    s.delete_user(p, "ann").await.unwrap();
+    assert!(s.passkeys_of(p, "sub-ann").await.unwrap().is_empty());
+    assert!(s.get_passkey(p, "cred-a").await.unwrap().is_none());
+    assert_eq!(ids(s.passkeys_of(p, "sub-bob").await.unwrap()), ["cred-c"]);
+    // Deleting the pool deletes the rest.
+    s.delete_pool(p).await.unwrap();
+    assert!(s.get_passkey(p, "cred-c").await.unwrap().is_none());
+    assert_eq!(ids(s.passkeys_of(q, "sub-ann").await.unwrap()), ["cred-a"]);
+}
+
 macro_rules! conformance {
     ($($backend:ident),*) => {
         $(
@@ -408,6 +472,12 @@ macro_rules! conformance {
                 async fn groups_and_membership() {
                     let b = super::$backend().await;
                     super::groups_and_membership(b.store.as_ref()).await;
+                    b.finish().await;
+                }
+                #[tokio::test]
+                async fn passkeys() {
+                    let b = super::$backend().await;
+                    super::passkeys(b.store.as_ref()).await;
                     b.finish().await;
                 }
                 #[tokio::test]

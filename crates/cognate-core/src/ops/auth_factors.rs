@@ -1,9 +1,9 @@
 //! GetUserAuthFactors and AdminGetUserAuthFactors: the factors a user can sign in with
 //! (choice-based sign-in, USER_AUTH) and their MFA settings.
 use crate::error::Result;
-use crate::model::{User, UserPool};
+use crate::model::User;
 use crate::ops::mfa::{Factor, enabled, preferred};
-use crate::ops::sign_in::user_auth::available_factors;
+use crate::ops::sign_in::user_auth::FirstFactor;
 use crate::ops::users::{AccessTokenInput, AdminUserRef};
 use crate::service::Cognito;
 use serde::Serialize;
@@ -25,13 +25,10 @@ pub struct UserAuthFactorsOutput {
 const AUTH_FACTORS: [&str; 5] = ["PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN", "SOFTWARE_TOKEN"];
 
 impl UserAuthFactorsOutput {
-    fn of(pool: &UserPool, user: &User) -> Self {
+    fn of(user: &User, first: Vec<FirstFactor>) -> Self {
         let mfa: Vec<Factor> = Factor::ALL.into_iter().filter(|f| enabled(user, *f)).collect();
         // First factors it can use now, and the MFA factors it has turned on.
-        let mut have: Vec<&str> = available_factors(pool, user)
-            .into_iter()
-            .map(|f| f.policy_name())
-            .collect();
+        let mut have: Vec<&str> = first.into_iter().map(|f| f.policy_name()).collect();
         have.extend(mfa.iter().map(|f| match f {
             Factor::Sms => "SMS_OTP",
             Factor::Email => "EMAIL_OTP",
@@ -54,11 +51,13 @@ impl UserAuthFactorsOutput {
 impl Cognito {
     pub async fn get_user_auth_factors(&self, input: AccessTokenInput) -> Result<UserAuthFactorsOutput> {
         let auth = self.authenticate_access_token(&input.access_token).await?;
-        Ok(UserAuthFactorsOutput::of(&auth.pool, &auth.user))
+        let first = self.first_factors(&auth.pool, &auth.user).await?;
+        Ok(UserAuthFactorsOutput::of(&auth.user, first))
     }
 
     pub async fn admin_get_user_auth_factors(&self, input: AdminUserRef) -> Result<UserAuthFactorsOutput> {
         let (pool, user) = self.admin_user(&input.user_pool_id, &input.username).await?;
-        Ok(UserAuthFactorsOutput::of(&pool, &user))
+        let first = self.first_factors(&pool, &user).await?;
+        Ok(UserAuthFactorsOutput::of(&user, first))
     }
 }

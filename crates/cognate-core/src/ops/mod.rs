@@ -17,6 +17,7 @@ pub mod list_users;
 pub mod mfa;
 pub mod mfa_settings;
 pub mod new_users;
+pub mod passkeys;
 pub mod passwords;
 pub mod pools;
 pub mod provider_links;
@@ -194,6 +195,10 @@ operations! {
     "AdminListDevices" => admin_list_devices in "devices.rs",
     "AdminForgetDevice" => admin_forget_device in "devices.rs",
     "AdminUpdateDeviceStatus" => admin_update_device_status in "devices.rs",
+    "StartWebAuthnRegistration" => start_web_authn_registration in "passkeys.rs",
+    "CompleteWebAuthnRegistration" => complete_web_authn_registration in "passkeys.rs",
+    "ListWebAuthnCredentials" => list_web_authn_credentials in "passkeys.rs",
+    "DeleteWebAuthnCredential" => delete_web_authn_credential in "passkeys.rs",
 }
 
 impl Cognito {

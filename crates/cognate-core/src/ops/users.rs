@@ -358,6 +358,8 @@ impl Cognito {
     pub(crate) async fn remove_user(&self, pool: &UserPool, user: &User) -> Result<()> {
         self.store.revoke_user_sessions(&pool.id, &user.username).await?;
         self.forget_devices_of(pool, user).await?;
+        self.forget_passkey_registration(pool, user).await?;
+        // Its passkeys go with it (in the store's delete_user).
         self.store
             .delete_user(&pool.id, &Self::user_key(pool, &user.username))
             .await?;

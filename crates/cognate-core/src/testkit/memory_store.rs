@@ -18,6 +18,8 @@ struct Tables {
     token_sessions: BTreeMap<String, TokenSession>,
     challenges: BTreeMap<String, ChallengeSession>,
     secrets: BTreeMap<(String, String), Vec<u8>>,
+    /// (pool id, credential id) → passkey.
+    passkeys: BTreeMap<(String, String), Passkey>,
     outbox: Vec<OutboxMessage>,
 }
 
@@ -108,6 +110,7 @@ impl Store for MemoryStore {
         t.members.retain(|(pool, _, _)| pool != pool_id);
         t.token_sessions.retain(|_, s| s.pool_id != pool_id);
         t.challenges.retain(|_, c| c.pool_id != pool_id);
+        t.passkeys.retain(|(pool, _), _| pool != pool_id);
         Ok(())
     }
 
@@ -178,7 +181,10 @@ impl Store for MemoryStore {
 
     async fn delete_user(&self, pool_id: &str, key: &str) -> StoreResult<()> {
         let mut t = self.lock();
-        t.users.remove(&(pool_id.to_owned(), key.to_owned()));
+        if let Some(user) = t.users.remove(&(pool_id.to_owned(), key.to_owned())) {
+            t.passkeys
+                .retain(|(pool, _), p| !(pool == pool_id && p.user_sub == user.sub));
+        }
         t.members
             .retain(|(pool, _, member)| !(pool == pool_id && member == key));
         Ok(())
@@ -354,6 +360,58 @@ impl Store for MemoryStore {
             .lock()
             .secrets
             .remove(&(scope.to_owned(), name.to_owned()))
+            .is_some())
+    }
+
+    async fn insert_passkey(&self, passkey: &Passkey) -> StoreResult<()> {
+        let mut t = self.lock();
+        let key = (passkey.pool_id.clone(), passkey.credential_id.clone());
+        if t.passkeys.contains_key(&key) {
+            return Err(StoreError::AlreadyExists);
+        }
+        t.passkeys.insert(key, passkey.clone());
+        Ok(())
+    }
+
+    async fn get_passkey(&self, pool_id: &str, credential_id: &str) -> StoreResult<Option<Passkey>> {
+        Ok(self
+            .lock()
+            .passkeys
+            .get(&(pool_id.to_owned(), credential_id.to_owned()))
+            .cloned())
+    }
+
+    async fn passkeys_of(&self, pool_id: &str, user_sub: &str) -> StoreResult<Vec<Passkey>> {
+        let mut out: Vec<Passkey> = self
+            .lock()
+            .passkeys
+            .iter()
+            .filter(|((pool, _), p)| pool == pool_id && p.user_sub == user_sub)
+            .map(|(_, p)| p.clone())
+            .collect();
+        out.sort_by(|a, b| (a.created_ms, &a.credential_id).cmp(&(b.created_ms, &b.credential_id)));
+        Ok(out)
+    }
+
+    async fn update_passkey(&self, passkey: &Passkey, seen_sign_count: u32) -> StoreResult<()> {
+        let mut t = self.lock();
+        match t
+            .passkeys
+            .get_mut(&(passkey.pool_id.clone(), passkey.credential_id.clone()))
+        {
+            Some(stored) if stored.sign_count == seen_sign_count => {
+                *stored = passkey.clone();
+                Ok(())
+            }
+            _ => Err(StoreError::Conflict),
+        }
+    }
+
+    async fn delete_passkey(&self, pool_id: &str, credential_id: &str) -> StoreResult<bool> {
+        Ok(self
+            .lock()
+            .passkeys
+            .remove(&(pool_id.to_owned(), credential_id.to_owned()))
             .is_some())
     }
 

@@ -1,7 +1,7 @@
 //! Choice-based sign-in (AuthFlow USER_AUTH): SELECT_CHALLENGE and its AvailableChallenges,
 //! PASSWORD and PASSWORD_SRP in one step, EMAIL_OTP and SMS_OTP codes, MFA after a password,
 //! and the refusals (client without ALLOW_USER_AUTH, factors the pool does not allow, email
-//! without Amazon SES, passkeys, wrong codes).
+//! without Amazon SES, wrong codes). Passkeys (WEB_AUTHN) are `passkey_sign_in.rs`.
 
 use cognate_sdk_tests::aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput;
 use cognate_sdk_tests::aws_sdk_cognitoidentityprovider::types::AuthFactorType;
@@ -456,19 +456,6 @@ async fn email_codes_need_amazon_ses() {
     let out = user_auth(&c, &pool, &[("USERNAME", "cleo")]).await.unwrap();
     assert_eq!(names(out.available_challenges()), ["PASSWORD_SRP", "PASSWORD"]);
     assert!(c.messages(None).await.is_empty());
-    c.shutdown().await;
-}
-
-#[tokio::test]
-async fn passkeys_are_not_supported_yet() {
-    let c = Cognate::start().await;
-    let pool = passwordless_pool(&c, &[AuthFactorType::Password, AuthFactorType::WebAuthn], true).await;
-    c.admin_user(&pool, "kim", "kim@example.com").await;
-    let err = user_auth(&c, &pool, &[("USERNAME", "kim"), ("PREFERRED_CHALLENGE", "WEB_AUTHN")])
-        .await
-        .unwrap_err();
-    assert_eq!(err.code, "InvalidParameterException");
-    assert!(err.message.unwrap().contains("not supported"));
     c.shutdown().await;
 }
 

@@ -22,6 +22,7 @@ pub mod password;
 pub mod refresh;
 pub mod srp;
 pub mod user_auth;
+pub mod web_authn;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{AppClient, User, UserPool};
@@ -437,9 +438,7 @@ impl Cognito {
             }
             Some(SelectChallenge) => self.answer_select_challenge(s, &session, user, responses).await,
             Some(Password | PasswordSrp) => self.answer_password_factor(s, &session, responses).await,
-            Some(WebAuthn) => Err(Error::invalid_parameter(
-                "WEB_AUTHN sign-in (passkeys) is not supported by this version of Cognate.",
-            )),
+            Some(WebAuthn) => self.answer_web_authn(s, &session, user, responses).await,
             Some(SoftwareTokenMfa | SmsMfa | EmailOtp | SelectMfaType | MfaSetup) => {
                 self.answer_mfa(s, session.clone(), user, responses).await
             }

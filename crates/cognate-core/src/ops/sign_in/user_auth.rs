@@ -1,8 +1,8 @@
 //! USER_AUTH, choice-based sign-in: the first factor the client prefers (PREFERRED_CHALLENGE),
 //! or SELECT_CHALLENGE with the factors the pool allows and the user can use. PASSWORD and
 //! PASSWORD_SRP go on as USER_PASSWORD_AUTH and USER_SRP_AUTH do (then MFA as the pool
-//! requires); EMAIL_OTP and SMS_OTP send one code (`otp.rs`). WEB_AUTHN is configurable but
-//! not offered yet: a passkey step would be one more file, entered from [`Cognito::first_factor`].
+//! requires); EMAIL_OTP and SMS_OTP send one code (`otp.rs`); WEB_AUTHN asks for a passkey
+//! (`web_authn.rs`), offered to users who have one for the pool's relying party.
 use crate::error::{Error, Result};
 use crate::messages::Channel;
 use crate::model::*;
@@ -77,9 +77,9 @@ fn sends_email(pool: &UserPool) -> bool {
         || trigger_arn(pool, Trigger::CustomEmailSender).is_some()
 }
 
-/// Whether `user` has what factor `f` needs. Passwordless factors are for confirmed users
-/// without MFA, in pools that do not require MFA.
-fn usable(pool: &UserPool, user: &User, f: FirstFactor) -> bool {
+/// Whether `user` has what factor `f` needs (`passkey`: a passkey usable in the pool).
+/// Passwordless factors are for confirmed users without MFA, in pools that do not require MFA.
+fn usable(pool: &UserPool, user: &User, f: FirstFactor, passkey: bool) -> bool {
     if f.passwordless()
         && (!user.enabled
             || user.status != UserStatus::Confirmed
@@ -93,24 +93,20 @@ fn usable(pool: &UserPool, user: &User, f: FirstFactor) -> bool {
         FirstFactor::PasswordSrp => user.extra.contains_key(VERIFIER_KEY),
         FirstFactor::EmailOtp => user.is_verified("email"),
         FirstFactor::SmsOtp => user.is_verified("phone_number"),
-        // No passkey can be registered yet.
-        FirstFactor::WebAuthn => false,
+        FirstFactor::WebAuthn => passkey,
     }
 }
 
-/// The factors the pool allows and `user` can use, in AvailableChallenges' order.
-pub(crate) fn available_factors(pool: &UserPool, user: &User) -> Vec<FirstFactor> {
+/// The factors the pool allows and `user` can use, in AvailableChallenges' order (`passkey`:
+/// the user has a passkey usable in the pool).
+fn available_factors(pool: &UserPool, user: &User, passkey: bool) -> Vec<FirstFactor> {
     let allowed = allowed_first_factors(pool);
     FirstFactor::ALL
         .into_iter()
         .filter(|f| allowed.iter().any(|a| a == f.policy_name()))
-        .filter(|f| usable(pool, user, *f))
+        .filter(|f| usable(pool, user, *f, passkey))
         .filter(|f| *f != FirstFactor::EmailOtp || sends_email(pool))
         .collect()
-}
-
-fn web_authn_unsupported() -> Error {
-    Error::invalid_parameter("WEB_AUTHN sign-in (passkeys) is not supported by this version of Cognate.")
 }
 
 fn email_needs_ses() -> Error {
@@ -120,6 +116,12 @@ fn email_needs_ses() -> Error {
 }
 
 impl Cognito {
+    /// The first factors the pool allows and `user` can use, in AvailableChallenges' order.
+    pub(crate) async fn first_factors(&self, pool: &UserPool, user: &User) -> Result<Vec<FirstFactor>> {
+        let passkey = !self.usable_passkeys(pool, user).await?.is_empty();
+        Ok(available_factors(pool, user, passkey))
+    }
+
     pub(crate) async fn start_user_auth(&self, s: &SignIn<'_>, params: &BTreeMap<String, String>) -> Result<Next> {
         require_flow(
             s.client,
@@ -156,14 +158,16 @@ impl Cognito {
         };
         self.check_secret_hash_for_user(s.client, &[username, &user.username], secret_hash)?;
         self.check_lockout(&user)?;
-        let available = available_factors(s.pool, &user);
+        let available = self.first_factors(s.pool, &user).await?;
         match preferred {
             Some(f) if available.contains(&f) => self.first_factor(s, &user, f, params).await,
-            Some(f) if allowed_first_factors(s.pool).iter().any(|a| a == f.policy_name()) => match f {
-                FirstFactor::WebAuthn => Err(web_authn_unsupported()),
-                FirstFactor::EmailOtp if usable(s.pool, &user, f) => Err(email_needs_ses()),
-                _ => self.select_challenge(s, &user, &available).await,
-            },
+            Some(FirstFactor::EmailOtp)
+                if allowed_first_factors(s.pool).iter().any(|a| a == "EMAIL_OTP")
+                    && usable(s.pool, &user, FirstFactor::EmailOtp, false) =>
+            {
+                Err(email_needs_ses())
+            }
+            // A factor the user cannot use (a passkey they have not registered…): the choice.
             _ => self.select_challenge(s, &user, &available).await,
         }
     }
@@ -184,7 +188,9 @@ impl Cognito {
         }))
     }
 
-    /// Starts factor `f`; `params` may complete it at once (PASSWORD, SRP_A).
+    /// Starts factor `f`; `params` may complete it at once (PASSWORD, SRP_A). A CREDENTIAL
+    /// given with ANSWER=WEB_AUTHN is not read: no challenge was handed out for it to answer,
+    /// so the WEB_AUTHN challenge is.
     async fn first_factor(
         &self,
         s: &SignIn<'_>,
@@ -208,7 +214,7 @@ impl Cognito {
             }
             FirstFactor::EmailOtp => self.start_otp(s, user, Channel::Email).await,
             FirstFactor::SmsOtp => self.start_otp(s, user, Channel::Sms).await,
-            FirstFactor::WebAuthn => Err(web_authn_unsupported()),
+            FirstFactor::WebAuthn => self.start_web_authn(s, user).await,
         }
     }
 
@@ -228,7 +234,6 @@ impl Cognito {
             .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(answer)));
         match FirstFactor::parse(answer) {
             Some(f) if offered => self.first_factor(s, &user, f, responses).await,
-            Some(FirstFactor::WebAuthn) => Err(web_authn_unsupported()),
             _ => Err(Error::invalid_parameter(format!(
                 "The challenge {answer} is not available for the user."
             ))),
