@@ -65,6 +65,8 @@ pub struct Cognito {
     pub(crate) machine_clients: crate::oauth::machines::MachineClients,
     /// Counters for names that match no user (PreventUserExistenceErrors); see `ops/limits.rs`.
     pub(crate) ghosts: Mutex<HashMap<String, crate::ops::limits::Ghost>>,
+    /// Unenforced settings already reported in the log; see `ops/unenforced.rs`.
+    pub(crate) unenforced: crate::ops::unenforced::Reported,
 }
 
 /// A pool's two signing keys: ID and access tokens are signed with different keys.
@@ -112,6 +114,7 @@ impl Cognito {
             quotas: None,
             guess_locks: Default::default(),
             machine_clients: Default::default(),
+            unenforced: Default::default(),
             ghosts: Mutex::new(HashMap::new()),
         })
     }

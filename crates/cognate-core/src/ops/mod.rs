@@ -27,6 +27,7 @@ pub mod sign_in;
 pub mod sign_up;
 pub mod types;
 pub mod ui_customization;
+pub(crate) mod unenforced;
 pub mod user_attributes;
 pub mod users;
 
@@ -89,10 +90,14 @@ macro_rules! operations {
                     return Some(Err(e));
                 }
                 crate::oauth::machines::note_operation(self, name);
-                Some(match name {
+                let result = match name {
                     $( $name => operations!(@call self, $method, req, ctx $(, $ctx)?), )*
                     _ => return None,
-                })
+                };
+                if let Ok(answer) = &result {
+                    unenforced::note(self, name, &req, answer);
+                }
+                Some(result)
             }
         }
     };

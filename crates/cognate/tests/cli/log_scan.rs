@@ -440,3 +440,48 @@ fn production_scenario_logs_no_access_key_secret() {
         ],
     );
 }
+
+/// Settings Cognate stores without acting on them are named in the log, once per pool or client.
+#[test]
+fn unenforced_settings_are_reported_once() {
+    let app = app_dir();
+    let (child, addr, log) = serve_traced(app.path(), &[]);
+    let pool = ok(
+        &addr,
+        "CreateUserPool",
+        json!({"PoolName": "risky", "UserPoolAddOns": {"AdvancedSecurityMode": "ENFORCED"}}),
+    );
+    let pool_id = pool["UserPool"]["Id"].as_str().unwrap().to_owned();
+    ok(
+        &addr,
+        "UpdateUserPool",
+        json!({"UserPoolId": pool_id, "UserPoolAddOns": {"AdvancedSecurityMode": "AUDIT"}}),
+    );
+    let client = ok(
+        &addr,
+        "CreateUserPoolClient",
+        json!({"UserPoolId": pool_id, "ClientName": "web", "EnablePropagateAdditionalUserContextData": true}),
+    );
+    let client_id = client["UserPoolClient"]["ClientId"].as_str().unwrap().to_owned();
+    // A pool that uses nothing unenforced is not mentioned.
+    let quiet = ok(&addr, "CreateUserPool", json!({"PoolName": "plain"}));
+    let quiet_id = quiet["UserPool"]["Id"].as_str().unwrap().to_owned();
+    let text = stop(child, log);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("setting stored but not enforced"))
+        .collect();
+    let about = |owner: &str, setting: &str| {
+        lines
+            .iter()
+            .filter(|l| l.contains(owner) && l.contains(setting))
+            .count()
+    };
+    assert_eq!(about(&pool_id, "UserPoolAddOns.AdvancedSecurityMode"), 1, "{lines:#?}");
+    assert_eq!(
+        about(&client_id, "EnablePropagateAdditionalUserContextData"),
+        1,
+        "{lines:#?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains(&quiet_id)), "{lines:#?}");
+}
