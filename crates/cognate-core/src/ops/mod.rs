@@ -235,8 +235,71 @@ impl Cognito {
     }
 }
 
+/// Every operation of the Cognito user pools API (botocore's model), whether Cognate answers it
+/// or not.
+pub const MODEL_OPERATIONS: &str = include_str!("model_operations.txt");
+
+/// The README's list of every operation of the model with its status, in Markdown: what the
+/// dispatch table answers is supported, the rest is not yet. The README holds exactly this
+/// between its `operations:start` and `operations:end` markers (checked by a test).
+pub fn operations_status_markdown() -> String {
+    let model: Vec<&str> = MODEL_OPERATIONS
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let supported = model.iter().filter(|op| OPERATIONS.contains(op)).count();
+    let mut out = format!(
+        "All {} operations of the Cognito user pools API ({supported} supported, {} not yet), \
+         generated from the dispatch table:\n\n| operation | status |\n|---|---|\n",
+        model.len(),
+        model.len() - supported
+    );
+    for op in model {
+        let status = if OPERATIONS.contains(&op) {
+            "supported"
+        } else {
+            "not yet"
+        };
+        out.push_str(&format!("| {op} | {status} |\n"));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    /// Cognate answers only operations of the model (a name outside it is a typo).
+    #[test]
+    fn every_operation_is_one_of_the_model() {
+        for op in super::OPERATIONS {
+            assert!(
+                super::MODEL_OPERATIONS.lines().any(|l| l == *op),
+                "{op} is not an operation of the Cognito model"
+            );
+        }
+    }
+
+    /// The README's list of operations is the one the dispatch table gives. Run with
+    /// `COGNATE_BLESS_README=1` to rewrite it.
+    #[test]
+    fn readme_lists_every_operation_with_its_status() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md");
+        let readme = std::fs::read_to_string(path).expect("README.md");
+        let (start, end) = ("<!-- operations:start -->\n", "<!-- operations:end -->");
+        let from = readme.find(start).expect("README has the operations:start marker") + start.len();
+        let to = readme.find(end).expect("README has the operations:end marker");
+        let want = super::operations_status_markdown();
+        if std::env::var_os("COGNATE_BLESS_README").is_some() {
+            let updated = format!("{}{want}{}", &readme[..from], &readme[to..]);
+            std::fs::write(path, updated).expect("README.md written");
+            return;
+        }
+        assert_eq!(
+            &readme[from..to],
+            want,
+            "README's operations list is out of date: run COGNATE_BLESS_README=1 cargo test -p cognate-core readme_lists"
+        );
+    }
+
     /// The table names the file each operation's method is in, so a reader finds it in one hop.
     #[test]
     fn every_operation_lives_in_the_file_the_table_names() {
