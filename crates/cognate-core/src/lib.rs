@@ -5,6 +5,7 @@
 //! fake clock.
 pub mod attributes;
 pub mod clock;
+pub(crate) mod csv;
 pub mod error;
 pub mod locks;
 pub mod messages;

@@ -67,6 +67,8 @@ pub struct Cognito {
     pub(crate) ghosts: Mutex<HashMap<String, crate::ops::limits::Ghost>>,
     /// Unenforced settings already reported in the log; see `ops/unenforced.rs`.
     pub(crate) unenforced: crate::ops::unenforced::Reported,
+    /// Where started user import jobs run; unset, they run before StartUserImportJob answers.
+    pub(crate) job_runner: std::sync::OnceLock<crate::ops::import_jobs::JobRunner>,
 }
 
 /// A pool's two signing keys: ID and access tokens are signed with different keys.
@@ -115,6 +117,7 @@ impl Cognito {
             guess_locks: Default::default(),
             machine_clients: Default::default(),
             unenforced: Default::default(),
+            job_runner: Default::default(),
             ghosts: Mutex::new(HashMap::new()),
         })
     }

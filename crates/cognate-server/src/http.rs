@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use cognate_core::clock::Clock;
 use cognate_core::{CallContext, Cognito, Error, ErrorKind};
 use cognate_kms::{KmsError, KmsResponse};
@@ -290,6 +290,7 @@ pub fn router(state: AppState) -> Router {
         .route("/_cognate/code", get(latest_code))
         .route("/_cognate/ui/{pool_id}/{client_id}/{version}/logo", get(ui_logo))
         .route("/_cognate/health", get(|| async { "ok" }))
+        .route("/_cognate/user-import/{pool_id}/{job_id}", put(user_import_upload))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .with_state(state.clone())
@@ -340,6 +341,7 @@ fn metric_label(method: &Method, path: &str, headers: &HeaderMap) -> &'static st
         "/health" | "/_cognate/health" => "health",
         "/metrics" => "metrics",
         p if p.starts_with("/_cognate/ui/") => "ui_logo",
+        p if p.starts_with("/_cognate/user-import/") => "user_import_upload",
         p if p.starts_with("/_cognate/") => "outbox",
         p if p.ends_with("/.well-known/jwks.json") => "jwks",
         p if p.ends_with("/.well-known/openid-configuration") => "openid_configuration",
@@ -730,6 +732,44 @@ async fn ui_logo(
             .into_response(),
         Ok(None) => (StatusCode::NOT_FOUND, "no such logo\n").into_response(),
         Err(e) => error_response("ui:logo", &e),
+    }
+}
+
+#[derive(Deserialize)]
+struct UploadQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// A user import job's `PreSignedUrl`: takes the CSV file by `PUT`, as S3 would, authorised by
+/// the token in the address.
+async fn user_import_upload(
+    State(state): State<Shared>,
+    Path((pool_id, job_id)): Path<(String, String)>,
+    Query(query): Query<UploadQuery>,
+    body: Body,
+) -> Response {
+    let limit = cognate_core::ops::import_jobs::MAX_IMPORT_FILE_BYTES;
+    let Ok(file) = to_bytes(body, limit).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "the import file is larger than 100 MB\n").into_response();
+    };
+    match state
+        .service
+        .upload_user_import_file(&pool_id, &job_id, &query.token, &file)
+        .await
+    {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) if e.kind == ErrorKind::InternalErrorException => error_response("user-import:upload", &e),
+        Err(e) => {
+            let status = if e.kind == ErrorKind::NotAuthorizedException {
+                StatusCode::FORBIDDEN
+            } else if e.kind == ErrorKind::ResourceNotFoundException {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::CONFLICT
+            };
+            (status, format!("{}\n", e.message)).into_response()
+        }
     }
 }
 

@@ -753,6 +753,18 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
         service
     };
     let service = Arc::new(service);
+    // Started user import jobs run in their own task; the runner holds the service weakly, so
+    // that it does not keep a stopped server alive.
+    let weak = Arc::downgrade(&service);
+    service.set_job_runner(Arc::new(move |pool_id, job_id| {
+        if let Some(service) = weak.upgrade() {
+            tokio::spawn(async move {
+                if let Err(e) = service.run_user_import_job(&pool_id, &job_id).await {
+                    tracing::error!(job = %job_id, error = %e.message, "user import job failed");
+                }
+            });
+        }
+    }));
     let declared = match declare::apply(&service, &decls).await {
         Ok(d) => d,
         Err(e) => {

@@ -12,6 +12,7 @@ pub mod domains;
 pub mod federated_users;
 pub mod groups;
 pub mod identity_providers;
+pub mod import_jobs;
 pub mod limits;
 pub mod list_users;
 pub mod mfa;
@@ -110,6 +111,12 @@ macro_rules! operations {
 }
 
 operations! {
+    "GetCSVHeader" => get_csv_header in "import_jobs.rs",
+    "CreateUserImportJob" => create_user_import_job in "import_jobs.rs",
+    "DescribeUserImportJob" => describe_user_import_job in "import_jobs.rs",
+    "ListUserImportJobs" => list_user_import_jobs in "import_jobs.rs",
+    "StartUserImportJob" => start_user_import_job in "import_jobs.rs",
+    "StopUserImportJob" => stop_user_import_job in "import_jobs.rs",
     "CreateUserPool" => create_user_pool in "pools/mod.rs",
     "DescribeUserPool" => describe_user_pool in "pools/mod.rs",
     "UpdateUserPool" => update_user_pool in "pools/mod.rs",

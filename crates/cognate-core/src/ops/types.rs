@@ -1,7 +1,7 @@
 //! Shapes that several operations' outputs share: timestamps, users, attributes, pages.
 use crate::messages::{Channel, mask_destination};
 use crate::model::{AppClient, User};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -18,6 +18,13 @@ impl Timestamp {
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64(self.0 as f64 / 1000.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let seconds = f64::deserialize(d)?;
+        Ok(Self((seconds * 1000.0).round() as i64))
     }
 }
 

@@ -19,6 +19,7 @@ mod groups;
 mod harness;
 mod hosted_ui;
 mod identity_providers;
+mod import_jobs;
 mod jwt_clients;
 mod list_users;
 mod mfa;
