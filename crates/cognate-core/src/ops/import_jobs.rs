@@ -20,29 +20,6 @@ const JOB_PREFIX: &str = "import-job/";
 const FILE_PREFIX: &str = "import-file/";
 /// Cognito's limit on the import file.
 pub const MAX_IMPORT_FILE_BYTES: usize = 100 * 1024 * 1024;
-/// The standard attributes of the import file, in GetCSVHeader's order.
-const STANDARD_COLUMNS: &[&str] = &[
-    "name",
-    "given_name",
-    "family_name",
-    "middle_name",
-    "nickname",
-    "preferred_username",
-    "profile",
-    "picture",
-    "website",
-    "email",
-    "email_verified",
-    "gender",
-    "birthdate",
-    "zoneinfo",
-    "locale",
-    "phone_number",
-    "phone_number_verified",
-    "address",
-    "updated_at",
-];
-
 /// Runs a started job somewhere else (the server spawns a task): pool id, job id.
 pub type JobRunner = Arc<dyn Fn(String, String) + Send + Sync>;
 
@@ -496,7 +473,14 @@ impl Cognito {
 /// GetCSVHeader: the standard attributes, the pool's custom attributes, then
 /// `cognito:mfa_enabled` and `cognito:username`.
 fn csv_header(pool: &UserPool) -> Vec<String> {
-    let mut out: Vec<String> = STANDARD_COLUMNS.iter().map(|s| (*s).to_owned()).collect();
+    // The standard attributes in the schema's order (which is GetCSVHeader's), but `sub` and
+    // `identities`, which Cognito sets itself.
+    let mut out: Vec<String> = crate::ops::pools::standard_schema()
+        .iter()
+        .filter_map(|a| a.get("Name").and_then(serde_json::Value::as_str))
+        .filter(|n| !matches!(*n, "sub" | "identities"))
+        .map(str::to_owned)
+        .collect();
     out.extend(
         pool.schema()
             .iter()
