@@ -30,6 +30,7 @@ use tokio::sync::oneshot;
 
 pub use cognate_config;
 use cognate_functions::{FunctionDef, FunctionHost, HostOptions};
+pub use cognate_store;
 pub use compute::BlockingCompute;
 pub use declare::{Declarations, PoolDeclaration};
 pub use functions::function_name;

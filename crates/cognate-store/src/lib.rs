@@ -1,4 +1,5 @@
 //! Storage backends for Cognate. [`sqlite::SqliteStore`] is the embedded default.
+pub mod backup;
 mod common;
 pub mod postgres;
 pub mod sqlite;

@@ -42,6 +42,9 @@ fn private_database_files(path: &Path) -> StoreResult<()> {
     Ok(())
 }
 
+/// How many migrations this version knows (a database's `user_version` above it is newer).
+pub(crate) const MIGRATION_COUNT: usize = MIGRATIONS.len();
+
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE pools (id TEXT PRIMARY KEY, data TEXT NOT NULL);

@@ -26,6 +26,21 @@ enum Command {
     Validate(ConfigArgs),
     /// Print the CloudFormation template Serverless Framework v3 would generate.
     Package(ConfigArgs),
+    /// Copy a data folder's database while the server runs (one consistent snapshot), with its
+    /// master key beside it as FILE.master.key.
+    Backup(BackupArgs),
+    /// Put a backup into a data folder that has no database (the server must not be running on
+    /// it); its master key goes with it.
+    Restore(BackupArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct BackupArgs {
+    /// The data folder (`serve --data`).
+    #[arg(long, default_value = ".cognate")]
+    data: PathBuf,
+    /// The backup file.
+    file: PathBuf,
 }
 
 #[derive(clap::Args, Debug)]
@@ -44,6 +59,20 @@ fn load_options(args: &ConfigArgs) -> cognate_config::LoadOptions {
         stage: args.stage.clone(),
         region: args.region.clone(),
         ..Default::default()
+    }
+}
+
+/// Prints what a one-shot command did, or its error; the exit code says which.
+fn report(result: anyhow::Result<String>) -> ExitCode {
+    match result {
+        Ok(done) => {
+            println!("{done}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -233,6 +262,8 @@ where
     match &cli.command {
         Command::Validate(args) => return validate(args),
         Command::Package(args) => return package(args),
+        Command::Backup(args) => return report(crate::backup::backup(&args.data, &args.file)),
+        Command::Restore(args) => return report(crate::backup::restore(&args.data, &args.file)),
         Command::Serve(_) => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -244,7 +275,9 @@ where
     };
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(*args)),
-        Command::Validate(_) | Command::Package(_) => unreachable!("handled before the runtime starts"),
+        Command::Validate(_) | Command::Package(_) | Command::Backup(_) | Command::Restore(_) => {
+            unreachable!("handled before the runtime starts")
+        }
     }
 }
 

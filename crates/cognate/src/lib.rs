@@ -27,6 +27,7 @@
 //! println!("{} at {}", server.pool_id("UserPool").unwrap(), server.endpoint());
 //! # Ok(()) }
 //! ```
+mod backup;
 pub mod builder;
 pub mod cli;
 pub mod events;
