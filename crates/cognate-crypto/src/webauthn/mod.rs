@@ -11,7 +11,9 @@
 //! credential ("passkey") is opaque text to store, with its id, counter and hints beside it.
 //!
 //! Origins a relying party accepts: `https://RP_ID` and its subdomains (any port), as WebAuthn
-//! scopes a credential, and `http://localhost` (and `*.localhost`, any port) for development.
+//! scopes a credential; a relying party `localhost` (or `NAME.localhost`) for development also
+//! accepts `http://localhost` and `http://*.localhost` (any port). Another relying party never
+//! accepts a plain-HTTP origin: a passkey for `auth.example.com` is not usable from a local page.
 #[cfg(any(test, feature = "software-authenticator"))]
 pub mod authenticator;
 #[cfg(any(test, feature = "software-authenticator"))]
@@ -194,15 +196,12 @@ impl RelyingParty {
             .ok()
             .filter(|u| u.host_str() == Some(id))
             .ok_or_else(|| Refusal::Configuration(format!("{id:?} is not a host name")))?;
-        let localhost = Url::parse("http://localhost").map_err(|e| Refusal::Configuration(e.to_string()))?;
-        let core = WebauthnCore::new_unsafe_experts_only(
-            name,
-            id,
-            vec![https, localhost],
-            Duration::from_secs(300),
-            Some(true),
-            Some(true),
-        );
+        let mut origins = vec![https];
+        if id == "localhost" || id.ends_with(".localhost") {
+            origins.push(Url::parse("http://localhost").map_err(|e| Refusal::Configuration(e.to_string()))?);
+        }
+        let core =
+            WebauthnCore::new_unsafe_experts_only(name, id, origins, Duration::from_secs(300), Some(true), Some(true));
         Ok(Self {
             id: id.to_owned(),
             name: name.to_owned(),

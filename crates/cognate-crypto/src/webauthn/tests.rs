@@ -96,16 +96,17 @@ fn a_passkey_registers_and_signs_in_and_its_counter_moves() {
 }
 
 #[test]
-fn origins_are_the_rp_id_its_subdomains_and_localhost() {
+fn origins_are_the_rp_id_its_subdomains_and_localhost_for_a_local_rp() {
     let rp = rp();
-    for origin in [
-        "https://auth.example.com:8443",
-        "https://login.auth.example.com",
-        "http://localhost:3000",
-    ] {
+    for origin in ["https://auth.example.com:8443", "https://login.auth.example.com"] {
         registered(&rp, origin, Attestation::None);
     }
+    let local = RelyingParty::new("localhost", "Local").unwrap();
+    for origin in ["http://localhost:3000", "https://localhost"] {
+        registered(&local, origin, Attestation::None);
+    }
     for origin in [
+        "http://localhost:3000",
         "https://example.com",
         "https://evilauth.example.com",
         "http://auth.example.com",
